@@ -1,0 +1,72 @@
+"""Decisions: the action taken on an item, with the grounds and provenance to justify it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ActionKind(StrEnum):
+    REMOVE = "remove"
+    SUSPEND = "suspend"
+    RESTRICT = "restrict"
+    QUEUE = "queue"
+    ESCALATE = "escalate"
+    RESTORE = "restore"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which evidence, rule and versions produced a decision: the answer to 'why?'."""
+
+    policy: str
+    policy_version: str
+    rule: str
+    detectors: tuple[str, ...] = ()
+    entry_ids: tuple[int, ...] = ()
+    actor: str = "automation"
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: ActionKind
+    label: str
+    grounds: str
+    automated_detection: bool
+    automated_decision: bool
+    provenance: Provenance
+    open_case: bool = False
+    priority: int = 0
+    shadow: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["action"] = self.action.value
+        out["provenance"]["detectors"] = list(self.provenance.detectors)
+        out["provenance"]["entry_ids"] = list(self.provenance.entry_ids)
+        out["shadow"] = list(self.shadow)
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Decision:
+        prov = obj["provenance"]
+        return cls(
+            action=ActionKind(obj["action"]),
+            label=str(obj["label"]),
+            grounds=str(obj["grounds"]),
+            automated_detection=bool(obj["automated_detection"]),
+            automated_decision=bool(obj["automated_decision"]),
+            provenance=Provenance(
+                policy=prov["policy"],
+                policy_version=prov["policy_version"],
+                rule=prov["rule"],
+                detectors=tuple(prov.get("detectors", ())),
+                entry_ids=tuple(prov.get("entry_ids", ())),
+                actor=prov.get("actor", "automation"),
+            ),
+            open_case=bool(obj.get("open_case", False)),
+            priority=int(obj.get("priority", 0)),
+            shadow=tuple(obj.get("shadow", ())),
+        )

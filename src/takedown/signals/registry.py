@@ -1,0 +1,48 @@
+"""One registry of signal types; built-ins and third-party plug-ins register the same way.
+
+Third-party packages add types through the `takedown.signal_types` entry-point group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+
+from takedown.core.detection import SignalType
+from takedown.core.errors import Conflict, NotFound
+
+
+class SignalRegistry:
+    def __init__(self) -> None:
+        self._types: dict[str, SignalType] = {}
+
+    def register(self, signal_type: SignalType) -> None:
+        if signal_type.name in self._types:
+            raise Conflict(f"signal type {signal_type.name!r} is registered twice")
+        self._types[signal_type.name] = signal_type
+
+    def get(self, name: str) -> SignalType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise NotFound(
+                f"unknown signal type {name!r}", hint=f"known: {', '.join(sorted(self._types))}"
+            ) from None
+
+    def __iter__(self) -> Iterator[SignalType]:
+        return iter(list(self._types.values()))
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+
+def default_registry() -> SignalRegistry:
+    """Built-in types plus any installed plug-ins, built fresh (no import-time global state)."""
+    registry = SignalRegistry()
+    for ep in sorted(entry_points(group="takedown.signal_types"), key=lambda e: e.name):
+        registry.register(ep.load()())
+    if not registry.names():
+        raise NotFound(
+            "no signal types are registered", hint="install the package: pip install -e ."
+        )
+    return registry
