@@ -1,0 +1,84 @@
+"""One Settings object, built from TAKEDOWN_* environment variables at start-up and passed down.
+
+Nothing below the entry points reads the environment, so tests build Settings directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from takedown.core.errors import InvalidInput
+
+DEFAULT_DATA_DIR = Path("takedown-data")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    queue_url: str | None = None
+    max_body_bytes: int = 32 * 1024 * 1024
+    max_item_bytes: int = 16 * 1024 * 1024
+    max_batch_items: int = 1000
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str = ""
+    webhook_max_attempts: int = 12
+    webhook_backoff_seconds: float = 2.0
+    worker_threads: int = 1
+    lease_seconds: float = 60.0
+    policy_path: Path | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'takedown.db').resolve()}"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get_int(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise InvalidInput(f"{name} must be an integer, got {raw!r}") from None
+
+        def get_float(name: str, default: float) -> float:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                raise InvalidInput(f"{name} must be a number, got {raw!r}") from None
+
+        urls = tuple(u.strip() for u in env.get("TAKEDOWN_WEBHOOK_URLS", "").split(",") if u.strip())
+        policy = env.get("TAKEDOWN_POLICY")
+        return cls(
+            data_dir=Path(env.get("TAKEDOWN_DATA_DIR", str(DEFAULT_DATA_DIR))),
+            database_url=env.get("TAKEDOWN_DATABASE_URL") or None,
+            queue_url=env.get("TAKEDOWN_QUEUE_URL") or None,
+            max_body_bytes=get_int("TAKEDOWN_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_item_bytes=get_int("TAKEDOWN_MAX_ITEM_BYTES", cls.max_item_bytes),
+            max_batch_items=get_int("TAKEDOWN_MAX_BATCH_ITEMS", cls.max_batch_items),
+            webhook_urls=urls,
+            webhook_secret=env.get("TAKEDOWN_WEBHOOK_SECRET", ""),
+            webhook_max_attempts=get_int("TAKEDOWN_WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts),
+            webhook_backoff_seconds=get_float(
+                "TAKEDOWN_WEBHOOK_BACKOFF_SECONDS", cls.webhook_backoff_seconds
+            ),
+            worker_threads=get_int("TAKEDOWN_WORKER_THREADS", cls.worker_threads),
+            lease_seconds=get_float("TAKEDOWN_LEASE_SECONDS", cls.lease_seconds),
+            policy_path=Path(policy) if policy else None,
+        )

@@ -1,0 +1,154 @@
+"""Hash matching: signals against banks, with per-bank thresholds and allow-lists.
+
+The detector holds one index per signal type and follows bank changes incrementally
+(`apply_changes`), so a newly banked hash matches within one change-feed poll, with no rebuild.
+An allow-list match (e.g. known news footage) suppresses block findings for the same item and
+is itself reported, so reviewers can see why nothing happened.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+from takedown.core.banks import Bank, BankEntry, BankKind
+from takedown.core.content import Submission
+from takedown.core.findings import Finding
+from takedown.core.signals import Signal
+
+# Default distance thresholds per signal type; a bank may set its own (Bank.thresholds).
+DEFAULT_THRESHOLDS: dict[str, int] = {"pdq": 31, "vpdq": 31, "tlsh": 40, "minhash": 30}
+
+
+class MatchIndex(Protocol):
+    def add(self, entry_id: int, value: str) -> None: ...
+
+    def remove(self, entry_id: int) -> None: ...
+
+    def query(self, value: str, threshold: int) -> list[tuple[int, int]]: ...
+
+
+class ExactIndex:
+    """Dict index for signal types where only equality counts (md5, sha256, text hashes)."""
+
+    def __init__(self) -> None:
+        self._by_value: dict[str, set[int]] = {}
+        self._value_of: dict[int, str] = {}
+
+    def add(self, entry_id: int, value: str) -> None:
+        value = value.lower()
+        self.remove(entry_id)
+        self._by_value.setdefault(value, set()).add(entry_id)
+        self._value_of[entry_id] = value
+
+    def remove(self, entry_id: int) -> None:
+        value = self._value_of.pop(entry_id, None)
+        if value is not None:
+            ids = self._by_value.get(value, set())
+            ids.discard(entry_id)
+            if not ids:
+                self._by_value.pop(value, None)
+
+    def query(self, value: str, threshold: int) -> list[tuple[int, int]]:
+        return [(0, entry_id) for entry_id in sorted(self._by_value.get(value.lower(), ()))]
+
+    def __len__(self) -> int:
+        return len(self._value_of)
+
+
+IndexFactory = Callable[[str], MatchIndex]
+
+
+def exact_index_factory(signal_type: str) -> MatchIndex:
+    return ExactIndex()
+
+
+class HashMatchDetector:
+    name = "hashmatch"
+    version = "1"
+
+    def __init__(self, index_factory: IndexFactory = exact_index_factory) -> None:
+        self._index_factory = index_factory
+        self._indexes: dict[str, MatchIndex] = {}
+        self._entries: dict[int, BankEntry] = {}
+        self._banks: dict[str, Bank] = {}
+        self._lock = threading.RLock()
+
+    def set_banks(self, banks: Iterable[Bank]) -> None:
+        with self._lock:
+            self._banks = {bank.name: bank for bank in banks}
+
+    def apply_changes(self, added: Iterable[BankEntry], removed: Iterable[int] = ()) -> None:
+        with self._lock:
+            for entry_id in removed:
+                entry = self._entries.pop(entry_id, None)
+                if entry is not None:
+                    self._indexes[entry.signal_type].remove(entry_id)
+            for entry in added:
+                index = self._indexes.get(entry.signal_type)
+                if index is None:
+                    index = self._indexes[entry.signal_type] = self._index_factory(
+                        entry.signal_type
+                    )
+                index.add(entry.entry_id, entry.value)
+                self._entries[entry.entry_id] = entry
+
+    def entry_count(self) -> int:
+        return len(self._entries)
+
+    def _threshold(self, bank: Bank, signal_type: str) -> int:
+        return bank.thresholds.get(signal_type, DEFAULT_THRESHOLDS.get(signal_type, 0))
+
+    def detect(self, submission: Submission, signals: Sequence[Signal]) -> list[Finding]:
+        block: list[Finding] = []
+        allow: list[Finding] = []
+        with self._lock:
+            for signal in signals:
+                index = self._indexes.get(signal.type)
+                if index is None:
+                    continue
+                widest = max(
+                    [self._threshold(b, signal.type) for b in self._banks.values()] or [0]
+                )
+                for distance, entry_id in index.query(signal.value, widest):
+                    entry = self._entries.get(entry_id)
+                    bank = self._banks.get(entry.bank) if entry else None
+                    if entry is None or bank is None or not bank.enabled:
+                        continue
+                    if distance > self._threshold(bank, signal.type):
+                        continue
+                    finding = Finding(
+                        detector=f"{self.name}@{self.version}",
+                        label=bank.label.value,
+                        score=_score(signal.type, distance),
+                        bank=bank.name,
+                        entry_id=entry_id,
+                        distance=distance,
+                        signal_type=signal.type,
+                        evidence={
+                            "signal": signal.value,
+                            "bank_kind": bank.kind.value,
+                            "severity": bank.severity,
+                            **({"note": entry.note} if entry.note else {}),
+                        },
+                    )
+                    (allow if bank.kind is BankKind.ALLOW else block).append(finding)
+        if allow:
+            return allow
+        return _dedupe(block)
+
+
+def _score(signal_type: str, distance: int) -> float:
+    """1.0 for an exact match, falling linearly with distance over a 256-bit hash."""
+    return max(0.0, 1.0 - distance / 256)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    best: dict[tuple[int | None, str | None], Finding] = {}
+    for finding in findings:
+        key = (finding.entry_id, finding.signal_type)
+        current = best.get(key)
+        if current is None or (finding.distance or 0) < (current.distance or 0):
+            best[key] = finding
+    return sorted(best.values(), key=lambda f: (f.distance or 0, f.entry_id or 0))

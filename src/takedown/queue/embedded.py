@@ -1,0 +1,31 @@
+"""In-process queue for the embedded default: a condition variable over a list of ids."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+
+class EmbeddedQueue:
+    def __init__(self) -> None:
+        self._ids: list[int] = []
+        self._cond = threading.Condition()
+
+    def publish(self, row_ids: Sequence[int]) -> None:
+        with self._cond:
+            self._ids.extend(row_ids)
+            self._cond.notify_all()
+
+    def receive(self, timeout: float) -> list[tuple[str, int]]:
+        with self._cond:
+            if not self._ids:
+                self._cond.wait(timeout)
+            taken, self._ids = self._ids[:256], self._ids[256:]
+        return [(str(row_id), row_id) for row_id in taken]
+
+    def ack(self, tags: Sequence[str]) -> None:
+        """Nothing to do: the database lease is the real acknowledgement."""
+
+    def close(self) -> None:
+        with self._cond:
+            self._cond.notify_all()

@@ -1,0 +1,52 @@
+"""Keeps a HashMatchDetector in step with the banks on disk through the change feed.
+
+Polling every second (with a small overlap, since timestamps come from many processes) means
+a hash banked by any process matches everywhere within about a second, with no rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from takedown.detect.hashmatch import HashMatchDetector
+from takedown.storage import banks as bank_store
+
+log = logging.getLogger(__name__)
+
+OVERLAP = timedelta(seconds=5)
+
+
+class BankFollower:
+    def __init__(self, engine: Engine, detector: HashMatchDetector) -> None:
+        self.engine = engine
+        self.detector = detector
+        self._since: datetime | None = None
+
+    def load_all(self) -> None:
+        started = datetime.now(UTC)
+        with self.engine.connect() as conn:
+            self.detector.set_banks(bank_store.list_banks(conn))
+            self.detector.apply_changes(bank_store.active_entries(conn))
+        self._since = started
+
+    def poll(self) -> None:
+        if self._since is None:
+            self.load_all()
+            return
+        started = datetime.now(UTC)
+        with self.engine.connect() as conn:
+            self.detector.set_banks(bank_store.list_banks(conn))
+            added, removed = bank_store.entries_changed_since(conn, self._since - OVERLAP)
+        self.detector.apply_changes(added, removed)
+        self._since = started
+
+    def run_forever(self, stop: threading.Event, *, interval: float = 1.0) -> None:
+        while not stop.wait(interval):
+            try:
+                self.poll()
+            except Exception:  # noqa: BLE001 - a missed poll is retried a second later
+                log.exception("bank follow failed")

@@ -1,0 +1,66 @@
+"""Delivers outbox messages as signed webhooks, at least once, with backoff between attempts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from takedown.actions.webhook import WebhookSender, next_retry
+from takedown.config import Settings
+from takedown.core.errors import DeliveryError
+from takedown.storage import outbox
+from takedown.storage.ledger import append_event
+
+log = logging.getLogger(__name__)
+
+SEND_LEASE = timedelta(seconds=60)
+
+
+class Deliverer:
+    def __init__(self, engine: Engine, sender: WebhookSender, settings: Settings) -> None:
+        self.engine = engine
+        self.sender = sender
+        self.settings = settings
+
+    def run_once(self, *, limit: int = 50) -> int:
+        """Attempt every due message once; returns how many were attempted."""
+        with self.engine.begin() as conn:
+            due = outbox.claim_due(conn, limit=limit, lease=SEND_LEASE)
+        for message in due:
+            try:
+                self.sender.send(message.target, message.idempotency_key, message.payload)
+            except DeliveryError as error:
+                retry_at = next_retry(
+                    datetime.now(UTC), message.attempts,
+                    base_seconds=self.settings.webhook_backoff_seconds,
+                    max_attempts=self.settings.webhook_max_attempts,
+                )
+                with self.engine.begin() as conn:
+                    outbox.mark_failed(conn, message.id, error=str(error), retry_at=retry_at)
+                    if retry_at is None:
+                        append_event(
+                            conn, "webhook.dead", f"outbox:{message.id}",
+                            {"key": message.idempotency_key, "error": str(error)},
+                        )
+                continue
+            with self.engine.begin() as conn:
+                outbox.mark_delivered(conn, message.id)
+                append_event(
+                    conn, "webhook.delivered", f"outbox:{message.id}",
+                    {"key": message.idempotency_key, "attempts": message.attempts},
+                )
+        return len(due)
+
+    def run_forever(self, stop: threading.Event, wake: threading.Event, *, idle: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # noqa: BLE001 - keep delivering after transient database errors
+                log.exception("delivery loop error")
+                busy = 0
+            if not busy:
+                wake.wait(idle)
+                wake.clear()

@@ -1,0 +1,91 @@
+"""The running system, assembled once from Settings: engine, pipeline, worker, deliverer.
+
+`serve` starts it with in-process worker threads; `worker` starts only workers; `scan` drives it
+synchronously. Everything is built here, so nothing below reads configuration on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import httpx
+from sqlalchemy import Engine
+
+from takedown.actions.webhook import WebhookSender
+from takedown.config import Settings
+from takedown.core.detection import Detector
+from takedown.detect.hashmatch import HashMatchDetector
+from takedown.queue.base import WorkQueue, make_queue
+from takedown.services.banks_follow import BankFollower
+from takedown.services.decide import foundation_decide
+from takedown.services.delivery import Deliverer
+from takedown.services.pipeline import Pipeline
+from takedown.services.worker import Worker
+from takedown.signals.registry import default_registry
+from takedown.storage.db import make_engine, migrate
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        http_client: httpx.Client | None = None,
+        queue: WorkQueue | None = None,
+        extra_detectors: list[Detector] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.effective_database_url)
+        migrate(self.engine)
+        self.queue = queue or make_queue(settings.queue_url)
+        self.registry = default_registry()
+        self.matcher = HashMatchDetector()
+        self.follower = BankFollower(self.engine, self.matcher)
+        self.follower.load_all()
+        detectors: list[Detector] = [self.matcher, *(extra_detectors or [])]
+        self.pipeline = Pipeline(self.registry, detectors, foundation_decide)
+        self._http = http_client or httpx.Client(timeout=10.0)
+        self.delivery_wake = threading.Event()
+        self.worker = Worker(
+            self.engine, self.pipeline, settings, on_committed=lambda _id: self.delivery_wake.set()
+        )
+        self.deliverer = Deliverer(
+            self.engine, WebhookSender(self._http, settings.webhook_secret), settings
+        )
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self, *, workers: bool = True, delivery: bool = True) -> None:
+        self._stop.clear()
+        jobs: list[tuple[str, Callable[[], None]]] = [
+            ("banks", lambda: self.follower.run_forever(self._stop))
+        ]
+        if workers:
+            for n in range(max(1, self.settings.worker_threads)):
+                jobs.append((f"worker-{n}", lambda: self.worker.run_forever(self._stop, self.queue)))
+        if delivery:
+            jobs.append(
+                ("delivery", lambda: self.deliverer.run_forever(self._stop, self.delivery_wake))
+            )
+        for name, target in jobs:
+            thread = threading.Thread(target=target, name=f"takedown-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.delivery_wake.set()
+        self.queue.close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+
+    def close(self) -> None:
+        self.stop()
+        self._http.close()
+        self.engine.dispose()

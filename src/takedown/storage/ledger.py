@@ -1,0 +1,71 @@
+"""Appending to and reading the hash-chained event ledger.
+
+Appends happen inside the caller's transaction, so an event exists exactly when the change it
+describes was committed. Appends are serialised (PostgreSQL advisory lock; SQLite's write lock)
+so the chain stays linear with many workers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+from takedown.core.events import GENESIS, Event, canonical_json, event_hash
+from takedown.storage.tables import events
+
+LEDGER_LOCK_ID = 0x7A6B_0001
+
+
+def append_event(
+    conn: Connection,
+    type: str,
+    subject: str,
+    payload: dict[str, Any],
+    *,
+    actor: str = "system",
+    at: datetime | None = None,
+) -> Event:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK_ID})
+    last = conn.execute(
+        select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
+    ).first()
+    seq = 1 if last is None else int(last.seq) + 1
+    prev = GENESIS if last is None else str(last.hash)
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    payload = _json_safe(payload)
+    digest = event_hash(
+        seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at, prev_hash=prev
+    )
+    conn.execute(
+        events.insert().values(
+            seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at,
+            prev_hash=prev, hash=digest,
+        )
+    )
+    return Event(seq, type, subject, payload, actor, at, prev, digest)
+
+
+def _json_safe(payload: dict[str, Any]) -> dict[str, Any]:
+    """Round-trip through JSON so what is hashed equals what the database gives back."""
+    result: dict[str, Any] = json.loads(canonical_json(payload))
+    return result
+
+
+def iter_events(
+    conn: Connection, *, subject: str | None = None, after: int = 0, limit: int | None = None
+) -> Iterator[Event]:
+    query = select(events).where(events.c.seq > after).order_by(events.c.seq)
+    if subject is not None:
+        query = query.where(events.c.subject == subject)
+    if limit is not None:
+        query = query.limit(limit)
+    for row in conn.execute(query):
+        yield Event(
+            seq=int(row.seq), type=row.type, subject=row.subject, payload=dict(row.payload),
+            actor=row.actor, at=row.at, prev_hash=row.prev_hash, hash=row.hash,
+        )

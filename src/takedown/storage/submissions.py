@@ -1,0 +1,164 @@
+"""Submissions on disk, and the embedded work queue they double as.
+
+A submission row *is* its work item: `pending` rows are claimed with a time-limited lease,
+so a worker killed mid-item leaves a lease that simply expires and the item is claimed again.
+Nothing is acknowledged before its row is committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+
+from takedown.core.content import ContentKind, Submission
+from takedown.core.decisions import Decision
+from takedown.core.findings import Finding
+from takedown.storage.tables import cases, decisions, findings, submissions
+
+PENDING = "pending"
+PROCESSING = "processing"
+DONE = "done"
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    row_id: int
+    submission: Submission
+    status: str
+    attempts: int
+    received_at: datetime
+    source: str
+
+
+def insert_submission(
+    conn: Connection, submission: Submission, *, source: str = "api"
+) -> tuple[int, bool]:
+    """Insert unless the platform item id is known; returns (row id, created)."""
+    existing = conn.execute(
+        select(submissions.c.id).where(submissions.c.item_id == submission.item_id)
+    ).scalar()
+    if existing is not None:
+        return int(existing), False
+    now = datetime.now(UTC)
+    row_id = conn.execute(
+        submissions.insert().values(
+            item_id=submission.item_id,
+            kind=submission.kind.value,
+            account_id=submission.account_id,
+            text=submission.text,
+            content=submission.content,
+            url=submission.url,
+            meta=submission.metadata,
+            source=source,
+            created_at=submission.created_at,
+            received_at=now,
+            status=PENDING,
+            attempts=0,
+        )
+    ).inserted_primary_key
+    assert row_id is not None
+    return int(row_id[0]), True
+
+
+def _to_stored(row: Any) -> StoredSubmission:
+    return StoredSubmission(
+        row_id=int(row.id),
+        submission=Submission(
+            item_id=row.item_id,
+            kind=ContentKind(row.kind),
+            account_id=row.account_id,
+            text=row.text,
+            content=row.content,
+            url=row.url,
+            metadata=dict(row.meta or {}),
+            created_at=row.created_at,
+        ),
+        status=row.status,
+        attempts=int(row.attempts),
+        received_at=row.received_at,
+        source=row.source,
+    )
+
+
+def get_by_item_id(conn: Connection, item_id: str) -> StoredSubmission | None:
+    row = conn.execute(select(submissions).where(submissions.c.item_id == item_id)).first()
+    return None if row is None else _to_stored(row)
+
+
+def get_by_row_id(conn: Connection, row_id: int) -> StoredSubmission | None:
+    row = conn.execute(select(submissions).where(submissions.c.id == row_id)).first()
+    return None if row is None else _to_stored(row)
+
+
+def claim(
+    conn: Connection, *, limit: int, lease: timedelta, ids: list[int] | None = None
+) -> list[StoredSubmission]:
+    """Lease up to `limit` runnable items: pending, or processing with an expired lease."""
+    now = datetime.now(UTC)
+    runnable = or_(
+        submissions.c.status == PENDING,
+        and_(submissions.c.status == PROCESSING, submissions.c.lease_until < now),
+    )
+    query = select(submissions).where(runnable).order_by(submissions.c.id).limit(limit)
+    if ids is not None:
+        query = query.where(submissions.c.id.in_(ids))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    conn.execute(
+        update(submissions)
+        .where(submissions.c.id.in_([r.id for r in rows]))
+        .values(status=PROCESSING, lease_until=now + lease, attempts=submissions.c.attempts + 1)
+    )
+    return [replace(_to_stored(r), attempts=int(r.attempts) + 1, status=PROCESSING) for r in rows]
+
+
+def mark_done(conn: Connection, row_id: int, *, error: str | None = None) -> None:
+    conn.execute(
+        update(submissions)
+        .where(submissions.c.id == row_id)
+        .values(status=DONE, lease_until=None, done_at=datetime.now(UTC), last_error=error)
+    )
+
+
+def record_error(conn: Connection, row_id: int, error: str) -> None:
+    conn.execute(update(submissions).where(submissions.c.id == row_id).values(last_error=error))
+
+
+def count_by_status(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        select(submissions.c.status, func.count()).group_by(submissions.c.status)
+    ).all()
+    return {str(status): int(n) for status, n in rows}
+
+
+def load_results(conn: Connection, row_id: int) -> dict[str, Any]:
+    """Findings, the automated and latest human decision, and open case for one submission."""
+    found = [
+        Finding.from_json(r.body).to_json()
+        for r in conn.execute(
+            select(findings.c.body)
+            .where(findings.c.submission_id == row_id)
+            .order_by(findings.c.id)
+        )
+    ]
+    decided = conn.execute(
+        select(decisions).where(decisions.c.submission_id == row_id).order_by(decisions.c.id)
+    ).all()
+    decision_by_stage = {
+        r.stage: Decision.from_json(r.body).to_json() | {"id": int(r.id)} for r in decided
+    }
+    case_rows = conn.execute(
+        select(cases).where(cases.c.submission_id == row_id).order_by(cases.c.id)
+    ).all()
+    return {
+        "findings": found,
+        "decision": decision_by_stage.get("auto"),
+        "decisions": decision_by_stage,
+        "cases": [{"id": int(c.id), "state": c.state, "priority": c.priority} for c in case_rows],
+    }

@@ -1,0 +1,198 @@
+"""The relational schema. Migrations (Alembic, in migrations/) are the source of truth on disk;
+this metadata must match them, which tests/integration/test_migrations.py checks.
+
+Every mutable row is an operational convenience; what happened is on the hash-chained `events`
+ledger, written in the same transaction as the row change it describes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every backend; SQLite alone would hand back naive datetimes, which
+    would break the ledger's hashes (they cover the ISO timestamp)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("item_id", String(256), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("account_id", String(256), nullable=True, index=True),
+    Column("text", Text, nullable=True),
+    Column("content", LargeBinary, nullable=True),
+    Column("url", Text, nullable=True),
+    Column("meta", JSON, nullable=False, default=dict),
+    Column("source", String(32), nullable=False, default="api"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("done_at", UtcDateTime(), nullable=True),
+)
+
+signals = Table(
+    "signals",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("submission_id", BigId, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("type", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("meta", JSON, nullable=False, default=dict),
+)
+
+banks = Table(
+    "banks",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("label", String(16), nullable=False),
+    Column("severity", Integer, nullable=False, default=3),
+    Column("source", String(128), nullable=False, default="local"),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("kind", String(16), nullable=False, default="block"),
+    Column("thresholds", JSON, nullable=False, default=dict),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+bank_entries = Table(
+    "bank_entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("bank", String(128), ForeignKey("banks.name"), nullable=False),
+    Column("signal_type", String(32), nullable=False),
+    Column("value", String(512), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("removed_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("bank", "signal_type", "value", name="uq_bank_entries_bank_signal_value"),
+    Index("ix_bank_entries_signal_value", "signal_type", "value"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("submission_id", BigId, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("body", JSON, nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("submission_id", BigId, ForeignKey("submissions.id"), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("label", String(16), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("submission_id", "stage", name="uq_decisions_submission_stage"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("submission_id", BigId, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("label", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("assignee", String(128), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("target", Text, nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime(), nullable=False, index=True),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Column("dead_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=False),
+    Column("type", String(64), nullable=False, index=True),
+    Column("subject", String(256), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("name", String(128), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+)
