@@ -1,1 +1,35 @@
-"""policy"""
+"""Declarative policy: YAML rules over an item's evidence, evaluated into a Decision.
+
+    policy = load_policy("policy.yaml")          # or load_default_policy()
+    decision = evaluate(policy, context_for(submission, findings, report_count=2))
+
+Evaluation is pure and deterministic; every Decision names the rule and the policy version
+(`Policy.version_tag`: declared version + content hash) that produced it.
+"""
+
+from takedown.policy.context import PolicyContext, context_for, context_from_json
+from takedown.policy.default import load_default_policy
+from takedown.policy.engine import Explanation, evaluate, explain
+from takedown.policy.loader import (
+    PolicyIssue,
+    PolicyValidationError,
+    load_policy,
+    parse_policy,
+)
+from takedown.policy.model import Policy, Rule
+
+__all__ = [
+    "Explanation",
+    "Policy",
+    "PolicyContext",
+    "PolicyIssue",
+    "PolicyValidationError",
+    "Rule",
+    "context_for",
+    "context_from_json",
+    "evaluate",
+    "explain",
+    "load_default_policy",
+    "load_policy",
+    "parse_policy",
+]
