@@ -37,7 +37,6 @@ class ExactIndex:
         self._value_of: dict[int, str] = {}
 
     def add(self, entry_id: int, value: str) -> None:
-        value = value.lower()
         self.remove(entry_id)
         self._by_value.setdefault(value, set()).add(entry_id)
         self._value_of[entry_id] = value
@@ -51,7 +50,7 @@ class ExactIndex:
                 self._by_value.pop(value, None)
 
     def query(self, value: str, threshold: int) -> list[tuple[int, int]]:
-        return [(0, entry_id) for entry_id in sorted(self._by_value.get(value.lower(), ()))]
+        return [(0, entry_id) for entry_id in sorted(self._by_value.get(value, ()))]
 
     def __len__(self) -> int:
         return len(self._value_of)

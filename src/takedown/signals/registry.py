@@ -6,10 +6,13 @@ Third-party packages add types through the `takedown.signal_types` entry-point g
 from __future__ import annotations
 
 from collections.abc import Iterator
+import re
 from importlib.metadata import entry_points
 
 from takedown.core.detection import SignalType
 from takedown.core.errors import Conflict, NotFound
+
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 class SignalRegistry:
@@ -31,6 +34,15 @@ class SignalRegistry:
 
     def __iter__(self) -> Iterator[SignalType]:
         return iter(list(self._types.values()))
+
+    def canonical(self, name: str, value: str) -> str:
+        """A bank value in the form the signal type produces (hex hashes are lower-case)."""
+        signal_type = self.get(name)
+        canonicalize = getattr(signal_type, "canonicalize", None)
+        if canonicalize is not None:
+            return str(canonicalize(value))
+        value = value.strip()
+        return value.lower() if _HEX.fullmatch(value) else value
 
     def names(self) -> list[str]:
         return sorted(self._types)

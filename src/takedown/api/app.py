@@ -1,0 +1,59 @@
+"""The FastAPI application: create_app(settings) wires routes, limits, errors and the runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+import takedown
+from takedown.api import problems
+from takedown.api.limits import BodyLimitMiddleware
+from takedown.api.routes import banks, cases, ledger, submissions
+from takedown.config import Settings
+from takedown.services.runtime import Runtime
+
+
+def create_app(
+    settings: Settings, *, runtime: Runtime | None = None, start_workers: bool = True
+) -> FastAPI:
+    """Build the app; with `start_workers` the in-process worker and deliverer run beside it."""
+    rt = runtime or Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start_workers:
+            rt.start()
+        try:
+            yield
+        finally:
+            rt.stop()
+
+    app = FastAPI(
+        title="Takedown",
+        version=takedown.__version__,
+        description="Find and remove terrorist propaganda quickly, fairly and transparently.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    app.state.settings = settings
+    problems.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    for module in (submissions, banks, cases, ledger):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, Any]:
+        return {"ok": True, "version": takedown.__version__}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return (
+            "<!doctype html><title>Takedown</title><h1>Takedown</h1>"
+            "<p>API docs: <a href='/docs'>/docs</a></p>"
+        )
+
+    return app

@@ -1,0 +1,29 @@
+"""Bearer API keys checked against their role on every endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+from takedown.core.errors import AuthError, Forbidden
+from takedown.storage.keys import Principal, Role, authenticate, grants
+
+
+def require(*roles: Role) -> Callable[[Request], Principal]:
+    """A dependency admitting keys whose role grants any of `roles`."""
+
+    def dependency(request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError("missing API key", hint="send `Authorization: Bearer <key>`")
+        engine = request.app.state.runtime.engine
+        with engine.connect() as conn:
+            principal = authenticate(conn, token.strip())
+        if not any(grants(principal.role, role) for role in roles):
+            needed = " or ".join(r.value for r in roles)
+            raise Forbidden(f"this endpoint needs the {needed} role; the key is {principal.role}")
+        return principal
+
+    return dependency
