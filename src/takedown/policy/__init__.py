@@ -10,13 +10,9 @@ Evaluation is pure and deterministic; every Decision names the rule and the poli
 from takedown.policy.context import PolicyContext, context_for, context_from_json
 from takedown.policy.default import load_default_policy
 from takedown.policy.engine import Explanation, evaluate, explain
-from takedown.policy.loader import (
-    PolicyIssue,
-    PolicyValidationError,
-    load_policy,
-    parse_policy,
-)
+from takedown.policy.loader import load_policy, parse_policy
 from takedown.policy.model import Policy, Rule
+from takedown.policy.nodes import PolicyIssue, PolicyValidationError
 
 __all__ = [
     "Explanation",
