@@ -72,7 +72,8 @@ def submission_from_json(obj: object, *, max_bytes: int) -> Submission:
     account = obj.get("account_id")
     if account is not None and not isinstance(account, str | int):
         raise InvalidInput(f"item {item_id}: 'account_id' must be a string")
-    metadata = obj.get("metadata") or {}
+    metadata = obj.get("metadata")
+    metadata = {} if metadata is None else metadata
     if not isinstance(metadata, dict):
         raise InvalidInput(f"item {item_id}: 'metadata' must be a JSON object")
     text = obj.get("text")
