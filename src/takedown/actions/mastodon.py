@@ -188,7 +188,7 @@ class MastodonConnector:
                 reverses: ActionKind | None = None) -> list[ApiCall]:
         """Carry out the decision; a repeat with the same decision id makes no request."""
         ref = ref if isinstance(ref, MastodonRef) else MastodonRef.from_json(ref)
-        key = decision_id or _decision_key(decision, ref)
+        key = decision_id or _decision_key(decision, ref, reverses)
         if key in self.done:
             return [ApiCall.from_json(c) for c in self.done[key]]
         made: list[ApiCall] = []
@@ -213,8 +213,10 @@ class MastodonConnector:
             raise DeliveryError(f"Mastodon unreachable for {call.method} {call.path}: {error}",
                                 hint="retried later; the decision is not lost") from None
         status = response.status_code
-        removal = call.method == "DELETE" or ("type", "delete") in call.form
-        if 200 <= status < 300 or (removal and status == 404 and _not_found(response)):
+        # An admin sees every status, so "Record not found" there means it is already gone; the
+        # owner endpoint says the same for statuses the token does not own, so not there.
+        admin_removal = ("type", "delete") in call.form
+        if 200 <= status < 300 or (admin_removal and status == 404 and _not_found(response)):
             return ApiCall(call.method, call.path, call.form, status)
         raise DeliveryError(
             f"Mastodon answered {status} to {call.method} {call.path}: {_error_text(response)}",
@@ -271,8 +273,9 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _decision_key(decision: Decision, ref: MastodonRef) -> str:
-    body = json.dumps({"decision": decision.to_json(), "ref": ref.to_json()}, sort_keys=True)
+def _decision_key(decision: Decision, ref: MastodonRef, reverses: ActionKind | None) -> str:
+    body = json.dumps({"decision": decision.to_json(), "ref": ref.to_json(),
+                       "reverses": reverses and reverses.value}, sort_keys=True)
     return "decision-sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -293,7 +296,8 @@ def _hint_for(status: int) -> str:
     if status in (401, 403):
         return "the token needs admin:write scopes and a role with Manage Users/Reports"
     if status == 404:
-        return "the record is unknown to Mastodon, or the server predates this endpoint"
+        return ("the record is unknown or already deleted, the token does not own the status "
+                "(owner mode), or the server predates this endpoint")
     if status == 422:
         return "Mastodon rejected the action type or parameters"
     return "retried later; the decision is not lost"

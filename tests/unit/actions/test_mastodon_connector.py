@@ -1,0 +1,331 @@
+"""The connector against a loopback Mastodon: a real HTTP server implementing the admin endpoints.
+
+The fake server keeps state (statuses, accounts, reports) and answers the way Mastodon's
+controllers do (401 on a bad token, 404 "Record not found", 422 on an unknown action type), so
+the tests check what happened on the server, not only which requests were sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from takedown.actions.mastodon import ApiCall, MastodonConnector
+from takedown.actions.mastodon_events import MastodonRef
+from takedown.core.content import ContentKind
+from takedown.core.decisions import ActionKind, Decision, Provenance
+from takedown.core.errors import (
+    AuthError,
+    DeliveryError,
+    InvalidInput,
+    PayloadTooLarge,
+    Unavailable,
+)
+
+TOKEN = "admin-token"
+SECRET = "webhook-secret"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mastodon"
+ACCOUNT_TYPES = {"none", "sensitive", "disable", "silence", "suspend"}
+NOT_FOUND = {"error": "Record not found"}
+
+
+@dataclass
+class FakeMastodon:
+    statuses: dict[str, dict] = field(default_factory=dict)  # id -> {"account": id, ...}
+    accounts: dict[str, set[str]] = field(default_factory=dict)  # id -> states
+    reports: dict[str, dict] = field(default_factory=dict)
+    media: dict[str, bytes] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def handle(self, method: str, path: str, form: dict[str, str], auth: str | None
+               ) -> tuple[int, object]:
+        if method == "GET" and path.startswith("/media/"):
+            data = self.media.get(path[len("/media/"):])
+            return (200, data) if data is not None else (404, NOT_FOUND)
+        self.requests.append((method, path, form))
+        if auth != f"Bearer {TOKEN}":
+            return 401, {"error": "The access token is invalid"}
+        if m := re.fullmatch(r"/api/v1/admin/statuses/(\w+)/action", path):
+            status = self.statuses.get(m[1])
+            if status is None or status.get("deleted"):
+                return 404, NOT_FOUND
+            if form.get("type") not in ("delete", "sensitive"):
+                return 422, {"error": "Record invalid"}
+            status["deleted" if form["type"] == "delete" else "sensitive"] = True
+            self._resolve(form.get("report_id"))
+            return 200, {}
+        if m := re.fullmatch(r"/api/v1/admin/statuses/(\w+)/unsensitive", path):
+            self.statuses[m[1]]["sensitive"] = False
+            return 200, {"id": m[1]}
+        if m := re.fullmatch(r"/api/v1/statuses/(\w+)", path):
+            status = self.statuses.get(m[1])
+            if status is None or status.get("deleted") or status["account"] != "owner-of-token":
+                return 404, NOT_FOUND
+            status["deleted"] = True
+            return 200, {"id": m[1]}
+        if m := re.fullmatch(r"/api/v1/admin/accounts/(\w+)/action", path):
+            if m[1] not in self.accounts:
+                return 404, NOT_FOUND
+            if form.get("type") not in ACCOUNT_TYPES:
+                return 422, {"error": "Record invalid"}
+            self.accounts[m[1]].add(form["type"])
+            for report in self.reports.values():
+                if report["target"] == m[1]:
+                    report["action_taken"] = True
+            return 200, {}
+        if m := re.fullmatch(r"/api/v1/admin/accounts/(\w+)/(unsuspend|unsilence|unsensitive)",
+                             path):
+            states = self.accounts[m[1]]
+            undone = {"unsuspend": "suspend", "unsilence": "silence",
+                      "unsensitive": "sensitive"}[m[2]]
+            if m[2] == "unsuspend" and undone not in states:
+                return 403, {"error": "This action is not allowed"}
+            states.discard(undone)
+            return 200, {"id": m[1]}
+        if m := re.fullmatch(r"/api/v1/admin/reports/(\w+)/resolve", path):
+            if m[1] not in self.reports:
+                return 404, NOT_FOUND
+            self._resolve(m[1])
+            return 200, {"id": m[1], "action_taken": True}
+        return 404, "<html>The page you are looking for isn't here.</html>"
+
+    def _resolve(self, report_id: str | None) -> None:
+        if report_id in self.reports:
+            self.reports[report_id]["action_taken"] = True
+
+
+@pytest.fixture
+def mastodon() -> Iterator[tuple[FakeMastodon, str]]:
+    state = FakeMastodon()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            form = dict(parse_qsl(raw))
+            status, payload = state.handle(self.command, self.path, form,
+                                           self.headers.get("Authorization"))
+            data = payload if isinstance(payload, bytes) else (
+                json.dumps(payload) if not isinstance(payload, str) else payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=5) as c:
+        yield c
+
+
+def decision(action: ActionKind, actor: str = "automation") -> Decision:
+    return Decision(
+        action=action, label="TVEC7", grounds=f"Grounds for {action.value}.",
+        automated_detection=True, automated_decision=actor == "automation",
+        provenance=Provenance("takedown-default", "2026.1+abc", "rule", actor=actor),
+    )
+
+
+def connector(base_url: str, client: httpx.Client, **kwargs) -> MastodonConnector:
+    return MastodonConnector(base_url, TOKEN, SECRET, client, **kwargs)
+
+
+def test_signature_matches_mastodons_hmac_and_rejects_tampering(client):
+    conn = connector("http://unused", client)
+    raw = (FIXTURES / "status_created.json").read_bytes()
+    expected = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    conn.verify({"X-Hub-Signature": expected}, raw)
+    conn.verify({"x-hub-signature": expected.upper().replace("SHA256=", "sha256=")}, raw)
+    event = conn.receive(httpx.Headers({"X-Hub-Signature": expected}), raw)
+    assert event.event == "status.created"
+    for headers in ({}, {"X-Hub-Signature": "sha1=" + "0" * 40},
+                    {"X-Hub-Signature": expected[:-2] + "00"}, {"X-Hub-Signature": "sha256="}):
+        with pytest.raises(AuthError):
+            conn.verify(headers, raw)
+    with pytest.raises(AuthError):
+        conn.verify({"X-Hub-Signature": expected}, raw + b" ")
+    with pytest.raises(PayloadTooLarge):
+        connector("http://unused", client, max_body_bytes=10).verify({}, raw)
+    with pytest.raises(InvalidInput):
+        MastodonConnector("http://unused", TOKEN, "", client)
+
+
+def test_remove_status_deletes_it_and_resolves_the_report(mastodon, client):
+    state, url = mastodon
+    state.statuses["555"] = {"account": "99"}
+    state.reports["8437"] = {"target": "99", "action_taken": False}
+    conn = connector(url, client)
+    ref = MastodonRef("status", "99", "555", report_id="8437")
+    calls = conn.execute(decision(ActionKind.REMOVE), ref, decision_id="d-1")
+    assert [(c.method, c.path, c.status) for c in calls] == [
+        ("POST", "/api/v1/admin/statuses/555/action", 200),
+        ("POST", "/api/v1/admin/reports/8437/resolve", 200),
+    ]
+    assert state.statuses["555"]["deleted"] is True
+    assert state.reports["8437"]["action_taken"] is True
+    method, path, form = state.requests[0]
+    assert form == {"type": "delete", "text": "Grounds for remove.",
+                    "send_email_notification": "true", "report_id": "8437"}
+
+
+def test_execute_is_idempotent_per_decision_id(mastodon, client):
+    state, url = mastodon
+    state.accounts["99"] = set()
+    conn = connector(url, client)
+    ref = MastodonRef("status", "99", "555")
+    first = conn.execute(decision(ActionKind.SUSPEND), ref, decision_id="d-2")
+    again = conn.execute(decision(ActionKind.SUSPEND), ref, decision_id="d-2")
+    assert first == again and len(state.requests) == 1
+    assert state.accounts["99"] == {"suspend"}
+    conn.execute(decision(ActionKind.SUSPEND), ref)
+    conn.execute(decision(ActionKind.SUSPEND), ref)
+    assert len(state.requests) == 2, "without an id the decision's content is the key"
+
+
+def test_a_retry_after_failure_skips_steps_already_done(mastodon, client):
+    state, url = mastodon
+    state.accounts["99"] = set()
+    state.reports["1"] = {"target": "other", "action_taken": False}
+    conn = connector(url, client)
+    ref = MastodonRef("account", "99", report_id="1")
+    conn.plan(decision(ActionKind.SUSPEND), ref)  # pure: no request
+    assert state.requests == []
+    original = state.handle
+
+    def fail_resolve(method, path, form, auth):
+        if path.endswith("/resolve") and not getattr(fail_resolve, "done", False):
+            fail_resolve.done = True
+            state.requests.append((method, path, form))
+            return 503, {"error": "busy"}
+        return original(method, path, form, auth)
+
+    state.handle = fail_resolve
+    with pytest.raises(DeliveryError, match="503"):
+        conn.execute(decision(ActionKind.SUSPEND), ref, decision_id="d-3")
+    calls = conn.execute(decision(ActionKind.SUSPEND), ref, decision_id="d-3")
+    paths = [p for _, p, _ in state.requests]
+    assert paths.count("/api/v1/admin/accounts/99/action") == 1
+    assert paths.count("/api/v1/admin/reports/1/resolve") == 2
+    assert [c.status for c in calls] == [200, 200]
+    assert state.reports["1"]["action_taken"] is True
+
+
+def test_already_deleted_status_counts_as_removed(mastodon, client):
+    state, url = mastodon
+    state.statuses["555"] = {"account": "99", "deleted": True}
+    calls = connector(url, client).execute(decision(ActionKind.REMOVE),
+                                           MastodonRef("status", "99", "555"))
+    assert calls == [ApiCall("POST", "/api/v1/admin/statuses/555/action", calls[0].form, 404)]
+
+
+def test_owner_mode_uses_the_documented_status_delete(mastodon, client):
+    state, url = mastodon
+    state.statuses["1"] = {"account": "owner-of-token"}
+    state.statuses["2"] = {"account": "someone-else"}
+    conn = connector(url, client, status_removal="owner")
+    calls = conn.execute(decision(ActionKind.REMOVE), MastodonRef("status", "x", "1"))
+    assert [(c.method, c.path) for c in calls] == [("DELETE", "/api/v1/statuses/1")]
+    assert state.statuses["1"]["deleted"]
+    with pytest.raises(DeliveryError, match="404") as caught:
+        # Mastodon answers "Record not found" for other people's statuses here, so a 404 must
+        # never pass for a removal in owner mode.
+        conn.execute(decision(ActionKind.REMOVE), MastodonRef("status", "x", "2"))
+    assert "does not own" in caught.value.hint
+    assert not state.statuses["2"].get("deleted")
+
+
+def test_restrict_and_restore_map_to_sensitive_silence_and_their_undo(mastodon, client):
+    state, url = mastodon
+    state.statuses["5"] = {"account": "9"}
+    state.accounts["9"] = set()
+    conn = connector(url, client, notify_users=False)
+    conn.execute(decision(ActionKind.RESTRICT), MastodonRef("status", "9", "5"))
+    assert state.statuses["5"]["sensitive"] is True
+    assert state.requests[-1][2]["send_email_notification"] == "false"
+    conn.execute(decision(ActionKind.RESTRICT), MastodonRef("account", "9"))
+    assert state.accounts["9"] == {"silence"}
+    conn.execute(decision(ActionKind.REMOVE), MastodonRef("account", "9"))
+    assert state.accounts["9"] == {"silence", "suspend"}
+    restore = decision(ActionKind.RESTORE, actor="reviewer:2")
+    conn.execute(restore, MastodonRef("account", "9"), reverses=ActionKind.REMOVE)
+    conn.execute(restore, MastodonRef("account", "9"), reverses=ActionKind.RESTRICT)
+    assert state.accounts["9"] == set()
+    conn.execute(restore, MastodonRef("status", "9", "5"), reverses=ActionKind.RESTRICT)
+    assert state.statuses["5"]["sensitive"] is False
+    with pytest.raises(Unavailable, match="undelete"):
+        conn.execute(restore, MastodonRef("status", "9", "5"), reverses=ActionKind.REMOVE)
+    with pytest.raises(InvalidInput, match="which action it reverses"):
+        conn.execute(restore, MastodonRef("status", "9", "5"))
+
+
+def test_review_outcomes_touch_mastodon_only_to_close_a_human_decided_report(mastodon, client):
+    state, url = mastodon
+    state.reports["7"] = {"target": "9", "action_taken": False}
+    conn = connector(url, client)
+    ref = MastodonRef("status", "9", "5", report_id="7")
+    assert conn.execute(decision(ActionKind.QUEUE), ref) == []
+    assert conn.execute(decision(ActionKind.ESCALATE), ref) == []
+    assert conn.execute(decision(ActionKind.NONE), ref) == []
+    assert state.requests == []
+    calls = conn.execute(decision(ActionKind.NONE, actor="reviewer:1"), ref)
+    assert [c.path for c in calls] == ["/api/v1/admin/reports/7/resolve"]
+    assert state.reports["7"]["action_taken"] is True
+
+
+def test_refusals_become_delivery_errors_with_hints(mastodon, client):
+    state, url = mastodon
+    state.accounts["9"] = set()
+    bad_token = MastodonConnector(url, "wrong", SECRET, client)
+    with pytest.raises(DeliveryError) as caught:
+        bad_token.execute(decision(ActionKind.SUSPEND), MastodonRef("account", "9"))
+    assert "401" in str(caught.value) and "admin:write" in caught.value.hint
+    with pytest.raises(DeliveryError, match="Record not found"):
+        connector(url, client).execute(decision(ActionKind.SUSPEND), MastodonRef("account", "1"))
+    unreachable = connector("http://127.0.0.1:9", client)
+    with pytest.raises(DeliveryError, match="unreachable"):
+        unreachable.execute(decision(ActionKind.SUSPEND), MastodonRef("account", "9"))
+    with pytest.raises(InvalidInput, match="account unknown"):
+        connector(url, client).execute(decision(ActionKind.SUSPEND),
+                                       MastodonRef("status", None, "5"))
+
+
+def test_media_are_fetched_through_the_injected_client_with_a_size_limit(mastodon, client):
+    state, url = mastodon
+    state.media["beans.png"] = b"\x89PNG" + bytes(100)
+    payload = json.loads((FIXTURES / "status_created.json").read_text())
+    payload["object"]["media_attachments"][0]["url"] = f"{url}/media/beans.png"
+    raw = json.dumps(payload).encode()
+    event = connector(url, client, fetch_media=True).parse(raw)
+    image = event.submissions[1]
+    assert image.kind is ContentKind.IMAGE and image.content == state.media["beans.png"]
+    small = connector(url, client, fetch_media=True, max_media_bytes=50).parse(raw)
+    assert small.submissions[1].kind is ContentKind.URL
+    assert small.submissions[1].metadata["media_fetch_failed"] is True
