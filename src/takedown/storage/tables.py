@@ -15,7 +15,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -61,6 +60,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
 
 submissions = Table(
     "submissions",
@@ -195,4 +195,72 @@ api_keys = Table(
     Column("name", String(128), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+# --- review workbench: user reports, human reviews, appeals, false-positive feedback, sessions ---
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("submission_id", BigId, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("case_id", BigId, ForeignKey("cases.id"), nullable=True),
+    Column("reporter", String(256), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("decision_id", BigId, ForeignKey("decisions.id"), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("key_id", BigId, nullable=False, index=True),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("submission_id", BigId, ForeignKey("submissions.id"), nullable=False),
+    Column("contested_decision_id", BigId, ForeignKey("decisions.id"), nullable=False),
+    Column("appellant", String(256), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("excluded_key_id", BigId, nullable=True),
+    Column("assignee_key_id", BigId, nullable=True),
+    Column("outcome_decision_id", BigId, ForeignKey("decisions.id"), nullable=True),
+    Column("decided_by", String(128), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("contested_decision_id", name="uq_appeals_contested_decision_id"),
+)
+
+false_positives = Table(
+    "false_positives",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("decision_id", BigId, ForeignKey("decisions.id"), nullable=False, index=True),
+    Column("submission_id", BigId, ForeignKey("submissions.id"), nullable=False),
+    Column("entry_id", BigId, nullable=True, index=True),
+    Column("detector", String(128), nullable=True),
+    Column("source", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+review_sessions = Table(
+    "review_sessions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("key_id", BigId, ForeignKey("api_keys.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
 )
