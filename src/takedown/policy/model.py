@@ -28,8 +28,16 @@ from takedown.core.findings import Finding
 if TYPE_CHECKING:
     from takedown.policy.context import PolicyContext
 
-FindingSource = str  # "bank", "classifier" or "any"
-SOURCES: tuple[FindingSource, ...] = ("bank", "classifier", "any")
+FindingSource = str  # "bank", "allow_bank", "classifier" or "any"
+SOURCES: tuple[FindingSource, ...] = ("bank", "allow_bank", "classifier", "any")
+
+
+def finding_source(finding: Finding) -> FindingSource:
+    """`bank` is a match in a block bank, `allow_bank` one in an allow bank (hashmatch records
+    the bank's kind in evidence["bank_kind"]); a finding without a bank is a classifier's."""
+    if finding.bank is None:
+        return "classifier"
+    return "allow_bank" if finding.evidence.get("bank_kind") == "allow" else "bank"
 
 
 @dataclass(frozen=True)
@@ -78,9 +86,7 @@ class FindingMatcher:
     score: Range | None = None
 
     def matches(self, finding: Finding) -> bool:
-        if self.source == "bank" and finding.bank is None:
-            return False
-        if self.source == "classifier" and finding.bank is not None:
+        if self.source != "any" and finding_source(finding) != self.source:
             return False
         if self.labels is not None and finding.label not in self.labels:
             return False
