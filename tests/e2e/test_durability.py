@@ -32,15 +32,19 @@ N = 1000
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "takedown.cli.main", "worker"],
-        env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
 def _done(runtime: Runtime) -> int:
     with runtime.engine.connect() as conn:
-        return int(conn.execute(
-            select(func.count()).select_from(submissions).where(submissions.c.status == "done")
-        ).scalar_one())
+        return int(
+            conn.execute(
+                select(func.count()).select_from(submissions).where(submissions.c.status == "done")
+            ).scalar_one()
+        )
 
 
 @pytest.mark.slow
@@ -52,11 +56,17 @@ def test_sigkill_mid_work_loses_nothing_and_decides_once(
     with runtime.engine.begin() as conn:
         bank_store.upsert_bank(conn, Bank("known", TvecLabel.PRAISE), actor="test")
         bank_store.add_entries(
-            conn, "known", [("text_sha256", text_sha256(f"message {n}"), None)
-                            for n in range(0, N, 10)], actor="test",
+            conn,
+            "known",
+            [("text_sha256", text_sha256(f"message {n}"), None) for n in range(0, N, 10)],
+            actor="test",
         )
-    items = [make_submission(item_id=f"item-{n}", kind=ContentKind.TEXT, account_id=f"a{n % 7}",
-                             text=f"message {n}") for n in range(N)]
+    items = [
+        make_submission(
+            item_id=f"item-{n}", kind=ContentKind.TEXT, account_id=f"a{n % 7}", text=f"message {n}"
+        )
+        for n in range(N)
+    ]
     ingest.accept(runtime.engine, runtime.queue, items)
     env = {
         **os.environ,
