@@ -20,7 +20,9 @@ from takedown.config import Settings
 from takedown.storage.db import make_engine, migrate
 from takedown.storage.tables import metadata
 
-PG_ADMIN_URL = os.environ.get("TAKEDOWN_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "TAKEDOWN_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("TAKEDOWN_TEST_REDIS", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -89,8 +91,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url,
-                    webhook_backoff_seconds=0.05, lease_seconds=5)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        webhook_backoff_seconds=0.05,
+        lease_seconds=5,
+    )
 
 
 @pytest.fixture
@@ -120,8 +126,7 @@ class WebhookSink:
                         sink.fail_first -= 1
                     else:
                         sink.requests.append(
-                            {"headers": dict(self.headers), "body": body,
-                             "json": _json.loads(body)}
+                            {"headers": dict(self.headers), "body": body, "json": _json.loads(body)}
                         )
                 self.send_response(503 if failing else 200)
                 self.send_header("Content-Length", "0")

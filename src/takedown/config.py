@@ -63,7 +63,9 @@ class Settings:
             except ValueError:
                 raise InvalidInput(f"{name} must be a number, got {raw!r}") from None
 
-        urls = tuple(u.strip() for u in env.get("TAKEDOWN_WEBHOOK_URLS", "").split(",") if u.strip())
+        urls = tuple(
+            u.strip() for u in env.get("TAKEDOWN_WEBHOOK_URLS", "").split(",") if u.strip()
+        )
         policy = env.get("TAKEDOWN_POLICY")
         return cls(
             data_dir=Path(env.get("TAKEDOWN_DATA_DIR", str(DEFAULT_DATA_DIR))),

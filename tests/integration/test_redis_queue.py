@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import redis
 
 from takedown.queue.redis_streams import RedisStreamQueue
+
 
 def test_publish_receive_ack_and_takeover_of_a_dead_consumer(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)

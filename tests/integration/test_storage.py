@@ -102,7 +102,9 @@ def test_bank_entries_follow_a_change_feed(engine: Engine) -> None:
     with engine.begin() as conn:
         bank_store.upsert_bank(conn, Bank("b", TvecLabel.PRAISE), actor="t")
         added, present = bank_store.add_entries(
-            conn, "b", [("md5", "a" * 32, None), ("md5", "b" * 32, "x"), ("md5", "a" * 32, None)],
+            conn,
+            "b",
+            [("md5", "a" * 32, None), ("md5", "b" * 32, "x"), ("md5", "a" * 32, None)],
             actor="t",
         )
     assert (added, present) == (2, 1)

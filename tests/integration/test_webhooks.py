@@ -33,8 +33,13 @@ def test_failed_deliveries_are_retried_until_the_receiver_accepts(
 ) -> None:
     webhook_sink.fail_first = 2  # type: ignore[attr-defined]
     with engine.begin() as conn:
-        outbox.enqueue(conn, key="d-1", target=webhook_sink.url, topic="decision",  # type: ignore[attr-defined]
-                       payload={"id": "d-1"})
+        outbox.enqueue(
+            conn,
+            key="d-1",
+            target=webhook_sink.url,
+            topic="decision",  # type: ignore[attr-defined]
+            payload={"id": "d-1"},
+        )
     with httpx.Client(timeout=5) as client:
         deliverer = Deliverer(engine, WebhookSender(client, "k"), settings)
         deadline = time.monotonic() + 10
@@ -50,13 +55,19 @@ def test_failed_deliveries_are_retried_until_the_receiver_accepts(
     assert delivered[0].payload["attempts"] == 3
 
 
-def test_a_message_gives_up_after_max_attempts_and_is_kept(engine: Engine, settings: Settings) -> None:
+def test_a_message_gives_up_after_max_attempts_and_is_kept(
+    engine: Engine, settings: Settings
+) -> None:
     with engine.begin() as conn:
-        outbox.enqueue(conn, key="d-2", target="http://127.0.0.1:9/nothing", topic="decision",
-                       payload={})
+        outbox.enqueue(
+            conn, key="d-2", target="http://127.0.0.1:9/nothing", topic="decision", payload={}
+        )
     with httpx.Client(timeout=1) as client:
-        deliverer = Deliverer(engine, WebhookSender(client, "k"),
-                              settings.with_(webhook_max_attempts=2, webhook_backoff_seconds=0.01))
+        deliverer = Deliverer(
+            engine,
+            WebhookSender(client, "k"),
+            settings.with_(webhook_max_attempts=2, webhook_backoff_seconds=0.01),
+        )
         for _ in range(50):
             deliverer.run_once()
             time.sleep(0.02)

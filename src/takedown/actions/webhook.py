@@ -83,7 +83,11 @@ class WebhookSender:
 
 
 def next_retry(
-    now: datetime, attempts: int, *, base_seconds: float, max_attempts: int,
+    now: datetime,
+    attempts: int,
+    *,
+    base_seconds: float,
+    max_attempts: int,
     rng: random.Random | None = None,
 ) -> datetime | None:
     """Exponential backoff with full jitter, capped at an hour; None once attempts run out."""

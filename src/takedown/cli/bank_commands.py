@@ -71,7 +71,8 @@ def read_entries(
                 )
         if kind not in known:
             raise InvalidInput(
-                f"{path}:{n}: unknown signal type {kind!r}", hint=f"known: {', '.join(sorted(known))}"
+                f"{path}:{n}: unknown signal type {kind!r}",
+                hint=f"known: {', '.join(sorted(known))}",
             )
         if not value:
             raise InvalidInput(f"{path}:{n}: empty value")
@@ -88,12 +89,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         raw = read_entries(args.file, signal_type=args.signal_type, known=set(registry.names()))
         entries = [
             (kind, registry.canonical(kind, value), note)
-            for kind, value, note in tqdm(raw, desc="import", unit="hash", file=sys.stderr,
-                                          disable=len(raw) < 10_000)
+            for kind, value, note in tqdm(
+                raw, desc="import", unit="hash", file=sys.stderr, disable=len(raw) < 10_000
+            )
         ]
         bank = Bank(
-            name=args.name, label=parse_label(args.label), severity=args.severity,
-            source=args.source, kind=BankKind(args.kind),
+            name=args.name,
+            label=parse_label(args.label),
+            severity=args.severity,
+            source=args.source,
+            kind=BankKind(args.kind),
         )
         with runtime.engine.begin() as conn:
             bank_store.upsert_bank(conn, bank, actor="cli")
@@ -109,8 +114,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     try:
         with runtime.engine.connect() as conn:
             for bank in bank_store.list_banks(conn):
-                emit({"name": bank.name, "label": bank.label.value, "enabled": bank.enabled,
-                      "kind": bank.kind.value, "severity": bank.severity})
+                emit(
+                    {
+                        "name": bank.name,
+                        "label": bank.label.value,
+                        "enabled": bank.enabled,
+                        "kind": bank.kind.value,
+                        "severity": bank.severity,
+                    }
+                )
     finally:
         runtime.close()
     return 0

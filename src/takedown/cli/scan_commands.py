@@ -37,7 +37,7 @@ def _lines(path: str) -> Iterator[tuple[int, str]]:
         stream = sys.stdin
     else:
         try:
-            stream = Path(path).open(encoding="utf-8")
+            stream = Path(path).open(encoding="utf-8")  # noqa: SIM115 - closed by `with` below
         except OSError as error:
             raise NotFound(f"cannot read {path}: {error.strerror}") from None
     with stream:
@@ -56,7 +56,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
             for n, line in _lines(args.file):
                 try:
                     chunk.append(
-                        submission_from_json(json.loads(line), max_bytes=runtime.settings.max_item_bytes)
+                        submission_from_json(
+                            json.loads(line), max_bytes=runtime.settings.max_item_bytes
+                        )
                     )
                 except json.JSONDecodeError as error:
                     emit({"line": n, "error": f"invalid JSON: {error.msg}"})
@@ -77,17 +79,25 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 2 if bad else 0
 
 
-def _process(runtime: Runtime, chunk: list[Submission], bar: tqdm) -> None:  # type: ignore[type-arg]
+def _process(runtime: Runtime, chunk: list[Submission], bar: tqdm) -> None:
     unique: dict[str, Submission] = {}
     for item in chunk:
         unique.setdefault(item.item_id, item)
-    accepted = ingest.accept(runtime.engine, runtime.queue, list(unique.values()), source="cli",
-                             actor="cli")
+    accepted = ingest.accept(
+        runtime.engine, runtime.queue, list(unique.values()), source="cli", actor="cli"
+    )
     ids = [a.row_id for a in accepted]
     while runtime.worker.run_once(ids=ids, limit=len(ids)):
         pass
     for item in chunk:
         result = ingest.status(runtime.engine, item.item_id)
-        emit({"id": item.item_id, "status": result["status"], "decision": result["decision"],
-              "findings": result["findings"], "cases": result["cases"]})
+        emit(
+            {
+                "id": item.item_id,
+                "status": result["status"],
+                "decision": result["decision"],
+                "findings": result["findings"],
+                "cases": result["cases"],
+            }
+        )
         bar.update(1)

@@ -16,10 +16,16 @@ def register(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="serve the API and UI with an in-process worker")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--demo", action="store_true",
-                       help="load a demo bank and demo submissions, and print demo API keys")
-    serve.add_argument("--no-worker", action="store_true",
-                       help="serve only; run `takedown worker` processes separately")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load a demo bank and demo submissions, and print demo API keys",
+    )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve only; run `takedown worker` processes separately",
+    )
     serve.set_defaults(func=cmd_serve)
     worker = subparsers.add_parser("worker", help="run workers and webhook delivery only")
     worker.add_argument("--threads", type=int, default=None)
@@ -39,8 +45,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         info = load_demo(runtime)
         print(info.describe(f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
     app = create_app(settings, runtime=runtime, start_workers=not args.no_worker)
-    print(f"takedown: serving on http://{args.host}:{args.port} (data: {settings.data_dir})",
-          file=sys.stderr, flush=True)
+    print(
+        f"takedown: serving on http://{args.host}:{args.port} (data: {settings.data_dir})",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     runtime.close()
     return 0

@@ -9,7 +9,7 @@ from takedown.core.taxonomy import TvecLabel
 
 
 class BankKind(StrEnum):
-    """A `block` bank produces findings; an `allow` bank suppresses them (e.g. known news footage)."""
+    """A `block` bank produces findings; an `allow` bank suppresses them (known news footage)."""
 
     BLOCK = "block"
     ALLOW = "allow"

@@ -1,8 +1,8 @@
 """Review cases as an explicit state machine, so an illegal move is an error, never a silent edit.
 
-    open ──decide──► decided ──appeal──► appealed ──uphold──► upheld
-      │                                      └──overturn──► overturned
-      └──escalate──► escalated ──decide──► decided
+open ──decide──► decided ──appeal──► appealed ──uphold──► upheld
+  │                                      └──overturn──► overturned
+  └──escalate──► escalated ──decide──► decided
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
 """One exception tree, so the API and CLI can map failures in exactly one place each.
 
-    TakedownError
-    ├── InvalidInput          bad request content (HTTP 400/413/415/422, CLI exit 2)
-    │   └── PayloadTooLarge   body or item over the configured limit (HTTP 413)
-    ├── NotFound              unknown id (HTTP 404, CLI exit 3)
-    ├── Conflict              state does not allow the operation (HTTP 409, CLI exit 4)
-    │   └── IllegalTransition a case cannot move that way
-    ├── AuthError             missing or unknown credentials (HTTP 401, CLI exit 5)
-    │   └── Forbidden         known key without the needed role (HTTP 403)
-    ├── Unavailable           an optional capability is not installed here (HTTP 503, CLI exit 6)
-    └── DeliveryError         a downstream system refused or failed (retried, never lost)
+TakedownError
+├── InvalidInput          bad request content (HTTP 400/413/415/422, CLI exit 2)
+│   └── PayloadTooLarge   body or item over the configured limit (HTTP 413)
+├── NotFound              unknown id (HTTP 404, CLI exit 3)
+├── Conflict              state does not allow the operation (HTTP 409, CLI exit 4)
+│   └── IllegalTransition a case cannot move that way
+├── AuthError             missing or unknown credentials (HTTP 401, CLI exit 5)
+│   └── Forbidden         known key without the needed role (HTTP 403)
+├── Unavailable           an optional capability is not installed here (HTTP 503, CLI exit 6)
+└── DeliveryError         a downstream system refused or failed (retried, never lost)
 """
 
 from __future__ import annotations

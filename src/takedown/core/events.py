@@ -34,7 +34,13 @@ def canonical_json(value: Any) -> str:
 
 
 def event_hash(
-    *, seq: int, type: str, subject: str, payload: dict[str, Any], actor: str, at: datetime,
+    *,
+    seq: int,
+    type: str,
+    subject: str,
+    payload: dict[str, Any],
+    actor: str,
+    at: datetime,
     prev_hash: str,
 ) -> str:
     body = canonical_json(
@@ -59,8 +65,13 @@ def verify_chain(events: Iterable[Event]) -> int | None:
         if expected_seq is not None and event.seq != expected_seq:
             return event.seq
         recomputed = event_hash(
-            seq=event.seq, type=event.type, subject=event.subject, payload=event.payload,
-            actor=event.actor, at=event.at, prev_hash=prev,
+            seq=event.seq,
+            type=event.type,
+            subject=event.subject,
+            payload=event.payload,
+            actor=event.actor,
+            at=event.at,
+            prev_hash=prev,
         )
         if event.prev_hash != prev or event.hash != recomputed:
             return event.seq

@@ -52,4 +52,6 @@ def parse_label(value: str) -> TvecLabel:
         return TvecLabel(text)
     except ValueError:
         allowed = ", ".join(label.value for label in TvecLabel)
-        raise InvalidInput(f"unknown taxonomy label {value!r}", hint=f"use one of {allowed}") from None
+        raise InvalidInput(
+            f"unknown taxonomy label {value!r}", hint=f"use one of {allowed}"
+        ) from None

@@ -107,9 +107,7 @@ class HashMatchDetector:
                 index = self._indexes.get(signal.type)
                 if index is None:
                     continue
-                widest = max(
-                    [self._threshold(b, signal.type) for b in self._banks.values()] or [0]
-                )
+                widest = max([self._threshold(b, signal.type) for b in self._banks.values()] or [0])
                 for distance, entry_id in index.query(signal.value, widest):
                     entry = self._entries.get(entry_id)
                     bank = self._banks.get(entry.bank) if entry else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 
@@ -53,16 +54,24 @@ class RedisStreamQueue:
 
     def receive(self, timeout: float) -> list[tuple[str, int]]:
         claimed = self.client.xautoclaim(
-            self.stream, self.group, self.consumer, min_idle_time=self.claim_idle_ms,
-            start_id="0-0", count=64,
+            self.stream,
+            self.group,
+            self.consumer,
+            min_idle_time=self.claim_idle_ms,
+            start_id="0-0",
+            count=64,
         )
-        entries = list(claimed[1]) if claimed else []
+        entries: list[Any] = list(claimed[1]) if claimed else []
         if not entries:
             response = self.client.xreadgroup(
-                self.group, self.consumer, {self.stream: ">"}, count=64,
+                self.group,
+                self.consumer,
+                {self.stream: ">"},
+                count=64,
                 block=max(1, int(timeout * 1000)),
             )
-            for _stream, stream_entries in response or []:
+            streams: list[Any] = list(response or [])
+            for _stream, stream_entries in streams:
                 entries.extend(stream_entries)
         out: list[tuple[str, int]] = []
         for entry_id, fields in entries:

@@ -19,8 +19,10 @@ POLICY_VERSION = "1"
 
 def foundation_decide(submission: Submission, findings: Sequence[Finding]) -> Decision:
     violating = [
-        f for f in findings
-        if f.bank is not None and f.label in {label.value for label in VIOLATING}
+        f
+        for f in findings
+        if f.bank is not None
+        and f.label in {label.value for label in VIOLATING}
         and f.evidence.get("bank_kind", "block") == "block"
     ]
     detectors = tuple(sorted({f.detector for f in findings}))
@@ -36,7 +38,9 @@ def foundation_decide(submission: Submission, findings: Sequence[Finding]) -> De
             automated_detection=True,
             automated_decision=True,
             provenance=Provenance(
-                policy=POLICY_NAME, policy_version=POLICY_VERSION, rule="bank-match-remove",
+                policy=POLICY_NAME,
+                policy_version=POLICY_VERSION,
+                rule="bank-match-remove",
                 detectors=detectors,
                 entry_ids=tuple(sorted({f.entry_id for f in violating if f.entry_id is not None})),
             ),

@@ -34,7 +34,8 @@ class Deliverer:
                 self.sender.send(message.target, message.idempotency_key, message.payload)
             except DeliveryError as error:
                 retry_at = next_retry(
-                    datetime.now(UTC), message.attempts,
+                    datetime.now(UTC),
+                    message.attempts,
                     base_seconds=self.settings.webhook_backoff_seconds,
                     max_attempts=self.settings.webhook_max_attempts,
                 )
@@ -42,19 +43,25 @@ class Deliverer:
                     outbox.mark_failed(conn, message.id, error=str(error), retry_at=retry_at)
                     if retry_at is None:
                         append_event(
-                            conn, "webhook.dead", f"outbox:{message.id}",
+                            conn,
+                            "webhook.dead",
+                            f"outbox:{message.id}",
                             {"key": message.idempotency_key, "error": str(error)},
                         )
                 continue
             with self.engine.begin() as conn:
                 outbox.mark_delivered(conn, message.id)
                 append_event(
-                    conn, "webhook.delivered", f"outbox:{message.id}",
+                    conn,
+                    "webhook.delivered",
+                    f"outbox:{message.id}",
                     {"key": message.idempotency_key, "attempts": message.attempts},
                 )
         return len(due)
 
-    def run_forever(self, stop: threading.Event, wake: threading.Event, *, idle: float = 0.5) -> None:
+    def run_forever(
+        self, stop: threading.Event, wake: threading.Event, *, idle: float = 0.5
+    ) -> None:
         while not stop.is_set():
             try:
                 busy = self.run_once()

@@ -41,7 +41,7 @@ class DemoInfo:
                 f"  demo bank {DEMO_BANK!r} holds the MD5/SHA-256 of {self.image_path}",
                 "  and the normalised-text hash of the demo sentence. Try:",
                 f"  curl -s -H 'Authorization: Bearer {integrator}' -H 'Content-Type: "
-                f"application/json' -d '{{\"id\":\"t1\",\"kind\":\"text\",\"text\":\"{self.text}\"}}'"
+                f'application/json\' -d \'{{"id":"t1","kind":"text","text":"{self.text}"}}\''
                 f" {base_url}/v1/submissions",
                 f"  curl -s -H 'Authorization: Bearer {integrator}' -F id=f1 -F "
                 f"file=@{self.image_path} {base_url}/v1/submissions",
@@ -75,7 +75,8 @@ def load_demo(runtime: Runtime) -> DemoInfo:
     ]
     with runtime.engine.begin() as conn:
         bank_store.upsert_bank(
-            conn, Bank(name=DEMO_BANK, label=TvecLabel.BRANDED, severity=4, source="demo"),
+            conn,
+            Bank(name=DEMO_BANK, label=TvecLabel.BRANDED, severity=4, source="demo"),
             actor="demo",
         )
         bank_store.add_entries(conn, DEMO_BANK, entries, actor="demo")
@@ -85,12 +86,21 @@ def load_demo(runtime: Runtime) -> DemoInfo:
         }
     runtime.follower.poll()
     items = [
-        make_submission(item_id="demo-1", kind=ContentKind.TEXT, account_id="demo-account-1",
-                        text=DEMO_TEXT.upper()),
-        make_submission(item_id="demo-2", kind=ContentKind.IMAGE, account_id="demo-account-1",
-                        content=content),
-        make_submission(item_id="demo-3", kind=ContentKind.TEXT, account_id="demo-account-2",
-                        text="Reporting from the city council meeting on new bike lanes."),
+        make_submission(
+            item_id="demo-1",
+            kind=ContentKind.TEXT,
+            account_id="demo-account-1",
+            text=DEMO_TEXT.upper(),
+        ),
+        make_submission(
+            item_id="demo-2", kind=ContentKind.IMAGE, account_id="demo-account-1", content=content
+        ),
+        make_submission(
+            item_id="demo-3",
+            kind=ContentKind.TEXT,
+            account_id="demo-account-2",
+            text="Reporting from the city council meeting on new bike lanes.",
+        ),
     ]
     ingest.accept(runtime.engine, runtime.queue, items, source="demo", actor="demo")
     return DemoInfo(keys=keys, image_path=image_path.resolve(), text=DEMO_TEXT)

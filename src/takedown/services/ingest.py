@@ -41,7 +41,9 @@ def accept(
             row_id, created = subs.insert_submission(conn, item, source=source)
             if created:
                 append_event(
-                    conn, "submission.received", f"item:{item.item_id}",
+                    conn,
+                    "submission.received",
+                    f"item:{item.item_id}",
                     {**item.payload_summary(), "account_id": item.account_id, "source": source},
                     actor=actor,
                 )

@@ -48,7 +48,9 @@ class Pipeline:
                 signals.extend(signal_type.extract(submission))
             except Exception as error:  # noqa: BLE001 - recorded on the item, never dropped
                 errors.append(f"{signal_type.name}: {error}")
-                log.warning("signal %s failed on %s: %s", signal_type.name, submission.item_id, error)
+                log.warning(
+                    "signal %s failed on %s: %s", signal_type.name, submission.item_id, error
+                )
         return signals, errors
 
     def run(self, submission: Submission) -> Outcome:

@@ -67,7 +67,9 @@ class Runtime:
         ]
         if workers:
             for n in range(max(1, self.settings.worker_threads)):
-                jobs.append((f"worker-{n}", lambda: self.worker.run_forever(self._stop, self.queue)))
+                jobs.append(
+                    (f"worker-{n}", lambda: self.worker.run_forever(self._stop, self.queue))
+                )
         if delivery:
             jobs.append(
                 ("delivery", lambda: self.deliverer.run_forever(self._stop, self.delivery_wake))

@@ -20,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from takedown.config import Settings
 from takedown.core.decisions import ActionKind, Decision, Provenance
 from takedown.queue.base import WorkQueue
+from takedown.services.pipeline import Outcome, Pipeline
 from takedown.storage import submissions as subs
 from takedown.storage.ledger import append_event
 from takedown.storage.outbox import enqueue
 from takedown.storage.submissions import StoredSubmission
 from takedown.storage.tables import cases, decisions, findings, signals
-from takedown.services.pipeline import Outcome, Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,9 @@ class Worker:
             return
         self._commit(item, outcome)
 
-    def _commit(self, item: StoredSubmission, outcome: Outcome, *, error: str | None = None) -> None:
+    def _commit(
+        self, item: StoredSubmission, outcome: Outcome, *, error: str | None = None
+    ) -> None:
         try:
             with self.engine.begin() as conn:
                 decision_id = _store_outcome(conn, item, outcome, self.settings)
@@ -122,8 +124,12 @@ def _store_outcome(
     body = decision.to_json()
     inserted = conn.execute(
         decisions.insert().values(
-            submission_id=item.row_id, stage="auto", action=decision.action.value,
-            label=decision.label, body=body, created_at=now,
+            submission_id=item.row_id,
+            stage="auto",
+            action=decision.action.value,
+            label=decision.label,
+            body=body,
+            created_at=now,
         )
     ).inserted_primary_key
     assert inserted is not None
@@ -161,14 +167,21 @@ def _store_outcome(
     if decision.open_case:
         case_row = conn.execute(
             cases.insert().values(
-                submission_id=item.row_id, state="open", priority=decision.priority,
-                label=decision.label, reason=decision.grounds, opened_at=now, updated_at=now,
+                submission_id=item.row_id,
+                state="open",
+                priority=decision.priority,
+                label=decision.label,
+                reason=decision.grounds,
+                opened_at=now,
+                updated_at=now,
             )
         ).inserted_primary_key
         assert case_row is not None
         case_id = int(case_row[0])
         append_event(
-            conn, "case.opened", f"case:{case_id}",
+            conn,
+            "case.opened",
+            f"case:{case_id}",
             {"item_id": sub.item_id, "priority": decision.priority, "label": decision.label},
             actor="automation",
         )

@@ -24,7 +24,9 @@ class Md5Signal:
     def extract(self, submission: Submission) -> Sequence[Signal]:
         if submission.content is None:
             return []
-        return [Signal(self.name, hashlib.md5(submission.content, usedforsecurity=False).hexdigest())]
+        return [
+            Signal(self.name, hashlib.md5(submission.content, usedforsecurity=False).hexdigest())
+        ]
 
     def compare(self, a: str, b: str) -> int:
         return _hex_distance(a, b)

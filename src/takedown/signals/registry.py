@@ -5,8 +5,8 @@ Third-party packages add types through the `takedown.signal_types` entry-point g
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import re
+from collections.abc import Iterator
 from importlib.metadata import entry_points
 
 from takedown.core.detection import SignalType

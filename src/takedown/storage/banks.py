@@ -42,7 +42,9 @@ def upsert_bank(conn: Connection, bank: Bank, *, actor: str) -> Bank:
         conn.execute(update(banks).where(banks.c.name == bank.name).values(**values))
     else:
         conn.execute(banks.insert().values(name=bank.name, created_at=datetime.now(UTC), **values))
-    append_event(conn, "bank.saved", f"bank:{bank.name}", {"name": bank.name, **values}, actor=actor)
+    append_event(
+        conn, "bank.saved", f"bank:{bank.name}", {"name": bank.name, **values}, actor=actor
+    )
     return bank
 
 
@@ -93,7 +95,10 @@ def add_entries(
             )
         added += 1
     append_event(
-        conn, "bank.entries_added", f"bank:{bank}", {"added": added, "present": present},
+        conn,
+        "bank.entries_added",
+        f"bank:{bank}",
+        {"added": added, "present": present},
         actor=actor,
     )
     return added, present
@@ -108,7 +113,9 @@ def remove_entry(conn: Connection, entry_id: int, *, actor: str) -> None:
     )
     if result.rowcount == 0:
         raise NotFound(f"no active bank entry {entry_id}")
-    append_event(conn, "bank.entry_removed", f"entry:{entry_id}", {"entry_id": entry_id}, actor=actor)
+    append_event(
+        conn, "bank.entry_removed", f"entry:{entry_id}", {"entry_id": entry_id}, actor=actor
+    )
 
 
 def active_entries(conn: Connection) -> list[BankEntry]:
@@ -118,9 +125,7 @@ def active_entries(conn: Connection) -> list[BankEntry]:
     return [BankEntry(r.id, r.bank, r.signal_type, r.value, r.note) for r in rows]
 
 
-def entries_changed_since(
-    conn: Connection, since: datetime
-) -> tuple[list[BankEntry], list[int]]:
+def entries_changed_since(conn: Connection, since: datetime) -> tuple[list[BankEntry], list[int]]:
     """(added or revived entries, removed entry ids) since a moment: the change feed."""
     rows = conn.execute(
         select(bank_entries).where(
@@ -128,7 +133,9 @@ def entries_changed_since(
         )
     ).all()
     added = [
-        BankEntry(r.id, r.bank, r.signal_type, r.value, r.note) for r in rows if r.removed_at is None
+        BankEntry(r.id, r.bank, r.signal_type, r.value, r.note)
+        for r in rows
+        if r.removed_at is None
     ]
     removed = [int(r.id) for r in rows if r.removed_at is not None]
     return added, removed

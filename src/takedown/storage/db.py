@@ -1,4 +1,4 @@
-"""Engine creation and migrations: SQLite (WAL, in the data directory) by default, PostgreSQL by URL.
+"""Engine creation and migrations: SQLite (WAL, in the data directory) or PostgreSQL by URL.
 
 Migrations run on start-up so a new data directory or database is usable at once.
 """

@@ -70,7 +70,10 @@ def create_key(conn: Connection, role: Role, *, name: str | None = None, actor: 
     prefix = body[:12]
     row = conn.execute(
         api_keys.insert().values(
-            prefix=prefix, key_hash=_digest(key), role=role.value, name=name,
+            prefix=prefix,
+            key_hash=_digest(key),
+            role=role.value,
+            name=name,
             created_at=datetime.now(UTC),
         )
     ).inserted_primary_key
@@ -87,8 +90,10 @@ def authenticate(conn: Connection, key: str) -> Principal:
     row = conn.execute(
         select(api_keys).where(api_keys.c.prefix == key[len(KEY_PREFIX) : len(KEY_PREFIX) + 12])
     ).first()
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(
-        row.key_hash, _digest(key)
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not hmac.compare_digest(row.key_hash, _digest(key))
     ):
         raise AuthError("unknown or revoked API key")
     return Principal(int(row.id), Role(row.role), row.name)

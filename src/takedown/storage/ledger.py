@@ -43,8 +43,14 @@ def append_event(
     )
     conn.execute(
         events.insert().values(
-            seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at,
-            prev_hash=prev, hash=digest,
+            seq=seq,
+            type=type,
+            subject=subject,
+            payload=payload,
+            actor=actor,
+            at=at,
+            prev_hash=prev,
+            hash=digest,
         )
     )
     return Event(seq, type, subject, payload, actor, at, prev, digest)
@@ -66,6 +72,12 @@ def iter_events(
         query = query.limit(limit)
     for row in conn.execute(query):
         yield Event(
-            seq=int(row.seq), type=row.type, subject=row.subject, payload=dict(row.payload),
-            actor=row.actor, at=row.at, prev_hash=row.prev_hash, hash=row.hash,
+            seq=int(row.seq),
+            type=row.type,
+            subject=row.subject,
+            payload=dict(row.payload),
+            actor=row.actor,
+            at=row.at,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
         )

@@ -33,8 +33,13 @@ def enqueue(
     now = datetime.now(UTC)
     conn.execute(
         outbox.insert().values(
-            idempotency_key=key, target=target, topic=topic, payload=payload, attempts=0,
-            next_attempt_at=now, created_at=now,
+            idempotency_key=key,
+            target=target,
+            topic=topic,
+            payload=payload,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
     )
     return True
@@ -71,13 +76,15 @@ def claim_due(conn: Connection, *, limit: int, lease: timedelta) -> list[OutboxM
 
 def mark_delivered(conn: Connection, message_id: int) -> None:
     conn.execute(
-        update(outbox).where(outbox.c.id == message_id).values(
-            delivered_at=datetime.now(UTC), last_error=None
-        )
+        update(outbox)
+        .where(outbox.c.id == message_id)
+        .values(delivered_at=datetime.now(UTC), last_error=None)
     )
 
 
-def mark_failed(conn: Connection, message_id: int, *, error: str, retry_at: datetime | None) -> None:
+def mark_failed(
+    conn: Connection, message_id: int, *, error: str, retry_at: datetime | None
+) -> None:
     """Schedule a retry, or (retry_at None) give up and keep the message as dead for operators."""
     values: dict[str, Any] = {"last_error": error[:2000]}
     if retry_at is None:
@@ -91,5 +98,9 @@ def counts(conn: Connection) -> dict[str, int]:
     delivered = func.count(outbox.c.delivered_at)
     dead = func.count(outbox.c.dead_at)
     total, done, gone = conn.execute(select(func.count(), delivered, dead)).one()
-    return {"total": int(total), "delivered": int(done), "dead": int(gone),
-            "pending": int(total) - int(done) - int(gone)}
+    return {
+        "total": int(total),
+        "delivered": int(done),
+        "dead": int(gone),
+        "pending": int(total) - int(done) - int(gone),
+    }

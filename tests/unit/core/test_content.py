@@ -11,12 +11,21 @@ from takedown.core.taxonomy import TvecLabel, parse_label
 
 def test_a_valid_image_submission_decodes_its_content() -> None:
     item = submission_from_json(
-        {"id": 7, "kind": "image", "content_base64": base64.b64encode(b"\x89PNG").decode(),
-         "account_id": "u1", "metadata": {"lang": "en"}},
+        {
+            "id": 7,
+            "kind": "image",
+            "content_base64": base64.b64encode(b"\x89PNG").decode(),
+            "account_id": "u1",
+            "metadata": {"lang": "en"},
+        },
         max_bytes=1000,
     )
-    assert (item.item_id, item.kind, item.content, item.account_id) == ("7", ContentKind.IMAGE,
-                                                                        b"\x89PNG", "u1")
+    assert (item.item_id, item.kind, item.content, item.account_id) == (
+        "7",
+        ContentKind.IMAGE,
+        b"\x89PNG",
+        "u1",
+    )
 
 
 @pytest.mark.parametrize(

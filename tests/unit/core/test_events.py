@@ -14,8 +14,9 @@ def _chain(payloads: list[dict[str, int]]) -> list[Event]:
     at = datetime(2026, 1, 1, tzinfo=UTC)
     for n, payload in enumerate(payloads, start=1):
         moment = at + timedelta(seconds=n)
-        digest = event_hash(seq=n, type="t", subject="s", payload=payload, actor="a", at=moment,
-                            prev_hash=prev)
+        digest = event_hash(
+            seq=n, type="t", subject="s", payload=payload, actor="a", at=moment, prev_hash=prev
+        )
         events.append(Event(n, "t", "s", payload, "a", moment, prev, digest))
         prev = digest
     return events
@@ -27,17 +28,27 @@ def test_an_untouched_chain_verifies(payloads: list[dict[str, int]]) -> None:
 
 
 @given(
-    st.lists(st.dictionaries(st.text(max_size=5), st.integers(), max_size=3), min_size=2,
-             max_size=20),
+    st.lists(
+        st.dictionaries(st.text(max_size=5), st.integers(), max_size=3), min_size=2, max_size=20
+    ),
     st.data(),
 )
-def test_editing_any_event_breaks_the_chain_there(payloads: list[dict[str, int]], data: st.DataObject) -> None:
+def test_editing_any_event_breaks_the_chain_there(
+    payloads: list[dict[str, int]], data: st.DataObject
+) -> None:
     events = _chain(payloads)
     victim = data.draw(st.integers(0, len(events) - 1))
     original = events[victim]
-    events[victim] = Event(original.seq, original.type, original.subject,
-                           {**original.payload, "tampered": 1}, original.actor, original.at,
-                           original.prev_hash, original.hash)
+    events[victim] = Event(
+        original.seq,
+        original.type,
+        original.subject,
+        {**original.payload, "tampered": 1},
+        original.actor,
+        original.at,
+        original.prev_hash,
+        original.hash,
+    )
     assert verify_chain(events) == original.seq
 
 

@@ -39,8 +39,12 @@ class EntriesIn(BaseModel):
 
 def _bank_json(bank: Bank) -> dict[str, Any]:
     return {
-        "name": bank.name, "label": bank.label.value, "severity": bank.severity,
-        "source": bank.source, "enabled": bank.enabled, "kind": bank.kind.value,
+        "name": bank.name,
+        "label": bank.label.value,
+        "severity": bank.severity,
+        "source": bank.source,
+        "enabled": bank.enabled,
+        "kind": bank.kind.value,
         "thresholds": bank.thresholds,
     }
 
@@ -61,8 +65,13 @@ def save_bank(
     if body.name != name:
         raise InvalidInput("the bank name in the path and body differ")
     bank = Bank(
-        name=body.name, label=parse_label(body.label), severity=body.severity,
-        source=body.source, enabled=body.enabled, kind=body.kind, thresholds=body.thresholds,
+        name=body.name,
+        label=parse_label(body.label),
+        severity=body.severity,
+        source=body.source,
+        enabled=body.enabled,
+        kind=body.kind,
+        thresholds=body.thresholds,
     )
     runtime = request.app.state.runtime
     with runtime.engine.begin() as conn:
@@ -73,7 +82,9 @@ def save_bank(
 
 @router.post("/{name}/entries", status_code=201)
 def add_entries(
-    name: str, body: EntriesIn, request: Request,
+    name: str,
+    body: EntriesIn,
+    request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),
 ) -> dict[str, int]:
     runtime = request.app.state.runtime
@@ -86,7 +97,9 @@ def add_entries(
             )
     with runtime.engine.begin() as conn:
         added, present = bank_store.add_entries(
-            conn, name, [
+            conn,
+            name,
+            [
                 (e.signal_type, runtime.registry.canonical(e.signal_type, e.value), e.note)
                 for e in body.entries
             ],

@@ -32,8 +32,15 @@ def list_cases(
         rows = conn.execute(query).all()
     return {
         "cases": [
-            {"id": r.id, "item_id": r.item_id, "state": r.state, "priority": r.priority,
-             "label": r.label, "reason": r.reason, "opened_at": r.opened_at.isoformat()}
+            {
+                "id": r.id,
+                "item_id": r.item_id,
+                "state": r.state,
+                "priority": r.priority,
+                "label": r.label,
+                "reason": r.reason,
+                "opened_at": r.opened_at.isoformat(),
+            }
             for r in rows
         ]
     }

@@ -26,8 +26,16 @@ def list_events(
         events = list(iter_events(conn, after=after, limit=limit, subject=subject))
     return {
         "events": [
-            {"seq": e.seq, "type": e.type, "subject": e.subject, "payload": e.payload,
-             "actor": e.actor, "at": e.at.isoformat(), "prev_hash": e.prev_hash, "hash": e.hash}
+            {
+                "seq": e.seq,
+                "type": e.type,
+                "subject": e.subject,
+                "payload": e.payload,
+                "actor": e.actor,
+                "at": e.at.isoformat(),
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
             for e in events
         ]
     }

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from takedown.api.auth import require
-from takedown.core.content import ContentKind, Submission, make_submission, parse_kind, submission_from_json
+from takedown.core.content import (
+    ContentKind,
+    Submission,
+    make_submission,
+    parse_kind,
+    submission_from_json,
+)
 from takedown.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from takedown.services import ingest
 from takedown.storage.keys import Principal, Role
@@ -17,7 +23,9 @@ from takedown.storage.keys import Principal, Role
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
 
-def _parse_json_body(raw: bytes, *, max_item_bytes: int, max_items: int) -> tuple[list[Submission], bool]:
+def _parse_json_body(
+    raw: bytes, *, max_item_bytes: int, max_items: int
+) -> tuple[list[Submission], bool]:
     if not raw.strip():
         raise InvalidInput("the request body is empty", hint="send a JSON submission object")
     try:
@@ -94,7 +102,8 @@ async def submit(
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         items, batch = _parse_json_body(
-            await request.body(), max_item_bytes=settings.max_item_bytes,
+            await request.body(),
+            max_item_bytes=settings.max_item_bytes,
             max_items=settings.max_batch_items,
         )
     elif content_type == "multipart/form-data":

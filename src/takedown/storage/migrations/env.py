@@ -8,9 +8,7 @@ from takedown.storage.tables import metadata
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
-    context.configure(
-        connection=connection, target_metadata=metadata, render_as_batch=True
-    )
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
