@@ -261,18 +261,20 @@ class PdqIndex:
         with self._lock:
             running = self._compacting
             if running is None:
-                running = threading.Thread(target=self._compact, name="pdq-compact", daemon=True)
+                # The snapshot and the removal log must start together: the log is exactly
+                # what the new segment will not know about.
+                snapshot, taken = _Snapshot(self), self._delta.size
+                running = threading.Thread(
+                    target=self._compact, args=(snapshot, taken), name="pdq-compact", daemon=True
+                )
                 self._compacting = running
                 self._removal_log = []
                 running.start()
         if wait:
             running.join()
 
-    def _compact(self) -> None:
+    def _compact(self, snapshot: _Snapshot, taken: int) -> None:
         try:
-            with self._lock:
-                snapshot = _Snapshot(self)
-                taken = self._delta.size
             main = snapshot.main
             alive = np.flatnonzero(
                 np.unpackbits(snapshot.dead, bitorder="little")[: len(main)] == 0
