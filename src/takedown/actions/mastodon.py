@@ -249,9 +249,9 @@ class MastodonConnector:
                                hint="pass reverses=ActionKind.REMOVE (or SUSPEND, RESTRICT)")
         if ref.kind == "status" and reverses is ActionKind.REMOVE:
             raise Unavailable(
-                "Mastodon's API cannot undelete a status",
-                hint="approve the user's appeal of the strike in Mastodon's admin UI, "
-                     "which restores posts removed by moderators",
+                "Mastodon cannot undelete a status (not even by approving an appeal)",
+                hint="tell the user the removal was overturned so they can post it again; "
+                     "approve their appeal of the strike in Mastodon to clear their record",
             )
         account = f"/api/v1/admin/accounts/{ref.account_id}"
         if reverses in (ActionKind.REMOVE, ActionKind.SUSPEND):
