@@ -1,0 +1,199 @@
+"""Decoding untrusted image bytes into the pixel arrays that perceptual hashes read.
+
+Two decoders, on purpose:
+
+* `decode_rgb` is the *reference* decoder: full resolution, EXIF orientation applied, every
+  Pillow mode mapped to 8-bit RGB. PDQ of its output is what banks store and what other
+  companies receive, so it must never change silently.
+* `decode_luma_fast` is the *matching* decoder: JPEGs are decoded straight to greyscale at a
+  reduced DCT scale (Pillow's `draft`), other formats are box-reduced after decoding. PDQ reads
+  only luma through a 64x64 Jarosz filter, so the drift is small (measured in bench/hashing.py),
+  but it is not bit-identical, so its hashes are only ever used to query, never to share.
+
+`trim_uniform_border` removes solid frames (padding, letterbox bars) that shift PDQ's grid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from takedown.core.errors import InvalidInput, PayloadTooLarge
+
+MAX_PIXELS = 120_000_000
+"""Pillow's bomb guard, raised from 89 MP so 100 MP camera images still hash."""
+
+FAST_MIN_SIDE = 256
+"""Fast JPEG decodes keep the shorter side at least this long (PDQ filters down to 64)."""
+FAST_REDUCE_SIDE = 512
+"""Other formats are box-reduced only above twice this; reducing further drifts more."""
+
+_SIXTEEN_BIT = {"I;16", "I;16B", "I;16L", "I;16N"}
+_WIDE = {"I", "F"}
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Open (lazily) and sanity-check untrusted bytes; bad input raises InvalidInput."""
+    if not data:
+        raise InvalidInput("empty image", hint="send the image file's bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+    except (UnidentifiedImageError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as error:
+        if isinstance(error, Image.DecompressionBombWarning | Image.DecompressionBombError):
+            raise PayloadTooLarge("image has too many pixels", hint=str(error)) from None
+        raise InvalidInput(
+            "not a readable image", hint="supported: JPEG, PNG, GIF, WebP, BMP, TIFF"
+        ) from None
+    except (OSError, ValueError, SyntaxError) as error:
+        raise InvalidInput("corrupt image", hint=str(error)[:200]) from None
+    if width <= 0 or height <= 0:
+        raise InvalidInput("image has no pixels")
+    if width * height > MAX_PIXELS:
+        raise PayloadTooLarge(
+            f"image is {width}x{height} pixels", hint=f"at most {MAX_PIXELS} pixels"
+        )
+    return image
+
+
+def _load(image: Image.Image) -> Image.Image:
+    """Decode pixels and apply EXIF orientation; truncated files raise InvalidInput."""
+    try:
+        image.load()
+        return ImageOps.exif_transpose(image) or image
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise InvalidInput("corrupt or truncated image", hint=str(error)[:200]) from None
+
+
+def _wide_to_l(image: Image.Image) -> Image.Image:
+    """16/32-bit grey and float images: scale to 8 bits instead of Pillow's clipping at 255."""
+    array = np.asarray(image, dtype=np.float64)
+    if image.mode in _SIXTEEN_BIT:
+        scaled = array / 257.0
+    else:
+        top = float(np.nanmax(array)) if array.size else 0.0
+        low = min(0.0, float(np.nanmin(array))) if array.size else 0.0
+        if image.mode == "F" and top <= 1.0 and low >= 0.0:
+            scaled = array * 255.0
+        elif top <= 255.0 and low >= 0.0:
+            scaled = array
+        else:
+            span = (top - low) or 1.0
+            scaled = (array - low) * (255.0 / span)
+    clean = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
+    return Image.fromarray(np.clip(np.rint(clean), 0, 255).astype(np.uint8), mode="L")
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode → 8-bit RGB. Alpha is dropped (as HMA does), palettes are expanded."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in _SIXTEEN_BIT or image.mode in _WIDE:
+        return _wide_to_l(image).convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("La", "RGBa"):
+        image = image.convert("RGBA" if image.mode == "RGBa" else "LA")
+    try:
+        return image.convert("RGB")
+    except (ValueError, OSError) as error:
+        raise InvalidInput(f"unsupported image mode {image.mode}", hint=str(error)) from None
+
+
+def to_l(image: Image.Image) -> Image.Image:
+    """Any Pillow mode → 8-bit luma (ITU-R 601 weights, the same PDQ uses)."""
+    if image.mode == "L":
+        return image
+    if image.mode in _SIXTEEN_BIT or image.mode in _WIDE:
+        return _wide_to_l(image)
+    return to_rgb(image).convert("L")
+
+
+def decode_rgb(data: bytes) -> np.ndarray:
+    """Reference decode: full-resolution, oriented HxWx3 uint8 array."""
+    image = to_rgb(_load(open_image(data)))
+    return np.asarray(image, dtype=np.uint8)
+
+
+def decode_luma_fast(data: bytes, min_side: int = FAST_MIN_SIDE) -> np.ndarray:
+    """Matching-only decode: oriented HxW uint8 luma, shorter side ≥ `min_side` when possible.
+
+    JPEGs are scaled inside the decoder (1/2, 1/4 or 1/8 of the DCT) and decoded as Y only,
+    which skips most of the work; Y uses the same 601 weights as PDQ's luma.
+    """
+    image = open_image(data)
+    is_jpeg = image.format == "JPEG"
+    if is_jpeg:
+        draft_mode = "L" if image.mode in ("RGB", "YCbCr", "L") else image.mode
+        scale = max(1, min(image.size) // min_side)
+        target = (max(1, image.size[0] // scale), max(1, image.size[1] // scale))
+        with contextlib.suppress(OSError, ValueError):
+            image.draft(draft_mode, target)
+    image = to_l(_load(image))
+    factor = min(image.size) // (min_side if is_jpeg else max(min_side, FAST_REDUCE_SIDE))
+    if factor >= 2:
+        image = image.reduce(factor)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def luma_of(rgb: np.ndarray) -> np.ndarray:
+    """Float luma with PDQ's weights, for border detection on RGB arrays."""
+    if rgb.ndim == 2:
+        return rgb.astype(np.float32)
+    return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32)
+
+
+def border_box(
+    pixels: np.ndarray, *, tolerance: float = 12.0, max_fraction: float = 0.4
+) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the content inside a uniform border, or None if none.
+
+    A row or column belongs to the border while it stays within `tolerance` of the corner colour
+    (per channel, 99% of its pixels, so JPEG noise does not stop the scan). At most
+    `max_fraction` of each dimension is removed, so a mostly uniform picture is left alone.
+    """
+    if pixels.ndim == 2:
+        pixels = pixels[..., np.newaxis]
+    height, width = pixels.shape[:2]
+    if height < 16 or width < 16:
+        return None
+    work = pixels.astype(np.int16)
+    corners = np.stack([work[0, 0], work[0, -1], work[-1, 0], work[-1, -1]])
+    colour = np.median(corners, axis=0)
+    close = np.all(np.abs(work - colour) <= tolerance, axis=2)
+    row_uniform = close.mean(axis=1) >= 0.99
+    col_uniform = close.mean(axis=0) >= 0.99
+    limit_r, limit_c = int(height * max_fraction), int(width * max_fraction)
+
+    def run(flags: np.ndarray, limit: int) -> int:
+        count = 0
+        while count < limit and flags[count]:
+            count += 1
+        return count
+
+    top = run(row_uniform, limit_r)
+    bottom = run(row_uniform[::-1], limit_r)
+    left = run(col_uniform, limit_c)
+    right = run(col_uniform[::-1], limit_c)
+    if max(top, bottom, left, right) < 2:
+        return None
+    box = (top, height - bottom, left, width - right)
+    if box[1] - box[0] < 16 or box[3] - box[2] < 16:
+        return None
+    return box
+
+
+def trim_uniform_border(pixels: np.ndarray, **kwargs: float) -> np.ndarray | None:
+    """The array without its uniform border, or None when there is no border to remove."""
+    box = border_box(pixels, **kwargs)
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    return np.ascontiguousarray(pixels[top:bottom, left:right])

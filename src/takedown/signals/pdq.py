@@ -1,0 +1,214 @@
+"""PDQ, Meta's 256-bit perceptual image hash, computed by Meta's own C++ (`pdqhash`).
+
+The default API is the *reference* path: `pdq_hash(data)` decodes at full resolution and returns
+exactly what Meta's reference and HMA compute for the same RGB pixels, so hashes can go into
+banks and to other companies. `pdq_hash_fast` is a separate, named function for matching only:
+it decodes JPEGs at a reduced DCT scale and hashes luma directly, which is many times faster and
+drifts by a few bits at most (bench/hashing.py measures it); its hashes must not be shared.
+
+Matching tries the eight rotations/mirrors and, when the picture sits inside a uniform frame,
+the same eight of the trimmed picture (`pdq_query_hashes`), so rotated, mirrored and padded
+copies still match. PDQ can compute eight dihedral hashes in one pass (`pdq_dihedral`), but its
+box filter is asymmetric, so those drift ~10 bits from the hash of truly rotated pixels.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pdqhash
+from PIL import Image
+
+from takedown.core.content import ContentKind, Submission, make_submission
+from takedown.core.errors import InvalidInput
+from takedown.core.signals import Signal
+from takedown.signals.imaging import decode_luma_fast, decode_rgb, trim_uniform_border
+
+PDQ_HEX_LENGTH = 64
+PDQ_MATCH_THRESHOLD = 31
+"""Meta's recommended Hamming distance for a PDQ match (of 256 bits)."""
+PDQ_QUALITY_THRESHOLD = 50
+"""Below this quality Meta advises against trusting a hash (flat or tiny images)."""
+
+DIHEDRAL_NAMES: tuple[str, ...] = (
+    "original",
+    "rotate90",
+    "rotate180",
+    "rotate270",
+    "flipx",
+    "flipy",
+    "flip_plus1",
+    "flip_minus1",
+)
+
+
+@dataclass(frozen=True)
+class PdqHash:
+    """A hash as 64 lowercase hex digits (HMA/ThreatExchange format) and its 0–100 quality."""
+
+    hash: str
+    quality: int
+
+    @property
+    def low_quality(self) -> bool:
+        return self.quality < PDQ_QUALITY_THRESHOLD
+
+
+def bits_to_hex(bits: np.ndarray) -> str:
+    """pdqhash's 256 0/1 values (most significant first) → the canonical hex string."""
+    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
+
+
+def validate_pdq_hex(value: str) -> str:
+    """Lowercased hash, or InvalidInput if it is not 64 hex digits."""
+    text = value.strip().lower()
+    if len(text) != PDQ_HEX_LENGTH:
+        raise InvalidInput(f"a PDQ hash has {PDQ_HEX_LENGTH} hex digits, got {len(text)}")
+    try:
+        int(text, 16)
+    except ValueError:
+        raise InvalidInput("a PDQ hash must be hexadecimal", hint=text[:70]) from None
+    return text
+
+
+def hamming(a: str, b: str) -> int:
+    """Bits that differ between two hex PDQ hashes."""
+    return (int(validate_pdq_hex(a), 16) ^ int(validate_pdq_hex(b), 16)).bit_count()
+
+
+def _as_three_channels(pixels: np.ndarray) -> np.ndarray:
+    if pixels.ndim == 2:
+        pixels = np.repeat(pixels[:, :, np.newaxis], 3, axis=2)
+    return np.ascontiguousarray(pixels, dtype=np.uint8)
+
+
+def pdq_from_pixels(pixels: np.ndarray) -> PdqHash:
+    """PDQ of an HxWx3 RGB (or HxW luma) uint8 array."""
+    bits, quality = pdqhash.compute(_as_three_channels(pixels))
+    return PdqHash(bits_to_hex(bits), int(quality))
+
+
+def dihedral_from_pixels(pixels: np.ndarray) -> list[PdqHash]:
+    """The eight hashes in DIHEDRAL_NAMES order; the first equals `pdq_from_pixels`."""
+    vectors, quality = pdqhash.compute_dihedral(_as_three_channels(pixels))
+    return [PdqHash(bits_to_hex(bits), int(quality)) for bits in vectors]
+
+
+def pdq_hash(data: bytes) -> PdqHash:
+    """Reference PDQ of an image file: the hash to store in banks and share with others."""
+    return pdq_from_pixels(decode_rgb(data))
+
+
+def pdq_hash_fast(data: bytes) -> PdqHash:
+    """Fast, matching-only PDQ (reduced decode). Never store or share its output."""
+    return pdq_from_pixels(decode_luma_fast(data))
+
+
+def pdq_dihedral(data: bytes, *, fast: bool = False) -> list[PdqHash]:
+    """The hashes of the image's 4 rotations and 4 mirrors, computed in one pass."""
+    pixels = decode_luma_fast(data) if fast else decode_rgb(data)
+    return dihedral_from_pixels(pixels)
+
+
+def _transforms(pixels: np.ndarray) -> list[np.ndarray]:
+    """The 7 non-identity rotations/mirrors, done on pixels (exact, unlike PDQ's DCT shortcut)."""
+    flipped = pixels[:, ::-1]
+    return [
+        np.rot90(pixels, 1),
+        np.rot90(pixels, 2),
+        np.rot90(pixels, 3),
+        flipped,
+        np.rot90(flipped, 1),
+        np.rot90(flipped, 2),
+        np.rot90(flipped, 3),
+    ]
+
+
+def _for_variants(pixels: np.ndarray) -> np.ndarray:
+    """Large pictures are box-reduced (shorter side ≥ 512) before hashing their 7 variants."""
+    factor = min(pixels.shape[:2]) // 512
+    if factor < 2:
+        return pixels
+    image = Image.fromarray(pixels)
+    return np.asarray(image.reduce(factor), dtype=np.uint8)
+
+
+def _variant_hashes(pixels: np.ndarray, identity: str) -> list[str]:
+    base = _for_variants(pixels)
+    return [identity] + [pdq_from_pixels(t).hash for t in _transforms(base)]
+
+
+def query_hashes_from_pixels(
+    pixels: np.ndarray, *, identity: str | None = None, trim: bool = True
+) -> list[str]:
+    """Distinct hashes to look up for one picture: itself and its 7 rotations/mirrors, and the
+    same 8 of its interior when it sits in a uniform frame (padding, letterbox).
+
+    The variants are hashed from rotated/mirrored *pixels*: PDQ's one-pass dihedral hashes
+    (`pdq_dihedral`) differ from those by ~10 bits because its box filter is not symmetric,
+    which pushes textured pictures over the threshold.
+    """
+    first = identity or pdq_from_pixels(pixels).hash
+    hashes = _variant_hashes(pixels, first)
+    if trim:
+        inner = trim_uniform_border(pixels)
+        if inner is not None:
+            hashes += _variant_hashes(inner, pdq_from_pixels(inner).hash)
+    return list(dict.fromkeys(hashes))
+
+
+def pdq_query_hashes(data: bytes, *, fast: bool = True, trim: bool = True) -> list[str]:
+    """What a matcher should look up for an uploaded image (any hit within 31 is a match)."""
+    pixels = decode_luma_fast(data) if fast else decode_rgb(data)
+    return query_hashes_from_pixels(pixels, trim=trim)
+
+
+class PdqSignal:
+    """The `pdq` signal type: reference hash as value; quality and query variants in meta.
+
+    meta: `quality` (0–100), `low_quality` (quality < 50: flagged, still returned),
+    `query_hashes` (the value itself, its 7 rotations/mirrors, and 8 more of the border-trimmed
+    picture when it has a uniform frame) for the matcher to look up; only the value is stored.
+    """
+
+    name = "pdq"
+    kinds = frozenset({ContentKind.IMAGE})
+    threshold = PDQ_MATCH_THRESHOLD
+
+    def extract(self, submission: Submission) -> Sequence[Signal]:
+        if not submission.content:
+            return []
+        pixels = decode_rgb(submission.content)
+        original = pdq_from_pixels(pixels)
+        queries = query_hashes_from_pixels(pixels, identity=original.hash)
+        meta = {
+            "quality": original.quality,
+            "low_quality": original.low_quality,
+            "query_hashes": queries,
+        }
+        return [Signal(self.name, original.hash, meta)]
+
+    def compare(self, a: str, b: str) -> int:
+        return hamming(a, b)
+
+    def examples(self) -> Sequence[tuple[Submission, str]]:
+        item = make_submission(item_id="ex-pdq", kind=ContentKind.IMAGE, content=example_png())
+        return [(item, EXAMPLE_PDQ)]
+
+
+def example_png() -> bytes:
+    """A deterministic 96x64 RGB test card (checks, a gradient, a disc), encoded as PNG."""
+    y, x = np.mgrid[0:64, 0:96]
+    red = ((x // 12 + y // 16) % 2 * 200 + 20).astype(np.uint8)
+    green = (x * 255 // 95).astype(np.uint8)
+    blue = np.where((x - 60) ** 2 + (y - 30) ** 2 < 300, 230, 20).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(np.dstack([red, green, blue]), mode="RGB").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+EXAMPLE_PDQ = "5b6424dd256c80d7e492df0a989b6f207b67a4f5e46488df989c7722635bd5a0"
+"""PDQ of `example_png()`, computed once with `pdqhash.compute` on Pillow's RGB decode."""
