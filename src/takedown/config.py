@@ -30,6 +30,7 @@ class Settings:
     worker_threads: int = 1
     lease_seconds: float = 60.0
     policy_path: Path | None = None
+    flood_per_hour: int = 100
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -83,4 +84,5 @@ class Settings:
             worker_threads=get_int("TAKEDOWN_WORKER_THREADS", cls.worker_threads),
             lease_seconds=get_float("TAKEDOWN_LEASE_SECONDS", cls.lease_seconds),
             policy_path=Path(policy) if policy else None,
+            flood_per_hour=get_int("TAKEDOWN_FLOOD_PER_HOUR", cls.flood_per_hour),
         )

@@ -53,10 +53,18 @@ class Pipeline:
                 )
         return signals, errors
 
-    def run(self, submission: Submission) -> Outcome:
+    def run(
+        self,
+        submission: Submission,
+        *,
+        annotate: Callable[[list[Finding]], list[Finding]] | None = None,
+    ) -> Outcome:
+        """`annotate` lets the caller mark findings with facts only it knows (flood state)."""
         signals, errors = self.extract(submission)
         findings: list[Finding] = []
         for detector in self.detectors:
             findings.extend(detector.detect(submission, signals))
+        if annotate is not None:
+            findings = annotate(findings)
         decision = self.decide(submission, findings)
         return Outcome(signals, findings, decision, tuple(errors))

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from takedown.config import Settings
 from takedown.core.decisions import ActionKind, Decision, Provenance
 from takedown.queue.base import WorkQueue
+from takedown.services.flood import FloodGuard, guard_decision
 from takedown.services.pipeline import Outcome, Pipeline
 from takedown.storage import submissions as subs
 from takedown.storage.ledger import append_event
@@ -45,6 +47,7 @@ class Worker:
         self.pipeline = pipeline
         self.settings = settings
         self.on_committed = on_committed
+        self.flood = FloodGuard(settings.flood_per_hour)
 
     def run_once(self, *, limit: int = 32, ids: list[int] | None = None) -> int:
         """Process one batch of runnable items; returns how many were claimed."""
@@ -61,7 +64,11 @@ class Worker:
             self._commit(item, _fail_safe(item), error="gave up after repeated failures")
             return
         try:
-            outcome = self.pipeline.run(item.submission)
+            with self.engine.connect() as conn:
+                outcome = self.pipeline.run(
+                    item.submission, annotate=lambda found: self.flood.annotate(conn, found)
+                )
+            outcome = replace(outcome, decision=guard_decision(outcome.decision, outcome.findings))
         except Exception as error:  # noqa: BLE001 - the lease expires and the item is retried
             log.exception("processing %s failed", item.submission.item_id)
             with self.engine.begin() as conn:
@@ -75,6 +82,7 @@ class Worker:
         try:
             with self.engine.begin() as conn:
                 decision_id = _store_outcome(conn, item, outcome, self.settings)
+                self.flood.record(conn, item.row_id, outcome.findings)
                 subs.mark_done(conn, item.row_id, error=error or "; ".join(outcome.errors) or None)
         except IntegrityError:
             log.info("item %s already decided elsewhere; skipping", item.submission.item_id)

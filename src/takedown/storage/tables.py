@@ -116,6 +116,7 @@ bank_entries = Table(
     Column("note", Text, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("removed_at", UtcDateTime(), nullable=True),
+    Column("quarantined_at", UtcDateTime(), nullable=True),
     UniqueConstraint("bank", "signal_type", "value", name="uq_bank_entries_bank_signal_value"),
     Index("ix_bank_entries_signal_value", "signal_type", "value"),
 )
@@ -263,4 +264,16 @@ review_sessions = Table(
     Column("csrf", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+# Flood quarantine: one row per (bank entry, item) match, so "matches in the last hour" is a
+# query every worker process agrees on.
+entry_hits = Table(
+    "entry_hits",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("entry_id", BigId, ForeignKey("bank_entries.id"), nullable=False),
+    Column("submission_id", BigId, ForeignKey("submissions.id"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_entry_hits_entry_at", "entry_id", "at"),
 )

@@ -11,6 +11,7 @@ from takedown.api.auth import require
 from takedown.core.banks import Bank, BankKind
 from takedown.core.errors import InvalidInput
 from takedown.core.taxonomy import parse_label
+from takedown.services import flood
 from takedown.storage import banks as bank_store
 from takedown.storage.keys import Principal, Role
 
@@ -117,3 +118,12 @@ def remove_entry(
     with runtime.engine.begin() as conn:
         bank_store.remove_entry(conn, entry_id, actor=principal.actor)
     runtime.follower.poll()
+
+
+@router.post("/entries/{entry_id}/release", status_code=204)
+def release_entry(
+    entry_id: int, request: Request, principal: Principal = Depends(require(Role.ADMIN))
+) -> None:
+    """Lift a flood quarantine once a person has checked the entry."""
+    with request.app.state.runtime.engine.begin() as conn:
+        flood.release(conn, entry_id, actor=principal.actor)
