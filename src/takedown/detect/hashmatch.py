@@ -10,57 +10,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
 
 from takedown.core.banks import Bank, BankEntry, BankKind
 from takedown.core.content import Submission
 from takedown.core.findings import Finding
 from takedown.core.signals import Signal
+from takedown.index.base import Index
+from takedown.index.exact import ExactIndex
 
 # Default distance thresholds per signal type; a bank may set its own (Bank.thresholds).
 DEFAULT_THRESHOLDS: dict[str, int] = {"pdq": 31, "vpdq": 31, "tlsh": 40, "minhash": 30}
+EXACT_TYPES = frozenset({"md5", "sha256", "text_sha256", "url", "domain"})
 
 
-class MatchIndex(Protocol):
-    def add(self, entry_id: int, value: str) -> None: ...
-
-    def remove(self, entry_id: int) -> None: ...
-
-    def query(self, value: str, threshold: int) -> list[tuple[int, int]]: ...
+IndexFactory = Callable[[str], Index]
 
 
-class ExactIndex:
-    """Dict index for signal types where only equality counts (md5, sha256, text hashes)."""
-
-    def __init__(self) -> None:
-        self._by_value: dict[str, set[int]] = {}
-        self._value_of: dict[int, str] = {}
-
-    def add(self, entry_id: int, value: str) -> None:
-        self.remove(entry_id)
-        self._by_value.setdefault(value, set()).add(entry_id)
-        self._value_of[entry_id] = value
-
-    def remove(self, entry_id: int) -> None:
-        value = self._value_of.pop(entry_id, None)
-        if value is not None:
-            ids = self._by_value.get(value, set())
-            ids.discard(entry_id)
-            if not ids:
-                self._by_value.pop(value, None)
-
-    def query(self, value: str, threshold: int) -> list[tuple[int, int]]:
-        return [(0, entry_id) for entry_id in sorted(self._by_value.get(value, ()))]
-
-    def __len__(self) -> int:
-        return len(self._value_of)
-
-
-IndexFactory = Callable[[str], MatchIndex]
-
-
-def exact_index_factory(signal_type: str) -> MatchIndex:
-    return ExactIndex()
+def exact_index_factory(signal_type: str) -> Index:
+    return ExactIndex(signal_type)
 
 
 class HashMatchDetector:
@@ -69,7 +36,7 @@ class HashMatchDetector:
 
     def __init__(self, index_factory: IndexFactory = exact_index_factory) -> None:
         self._index_factory = index_factory
-        self._indexes: dict[str, MatchIndex] = {}
+        self._indexes: dict[str, Index] = {}
         self._entries: dict[int, BankEntry] = {}
         self._banks: dict[str, Bank] = {}
         self._lock = threading.RLock()
@@ -149,3 +116,19 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         if current is None or (finding.distance or 0) < (current.distance or 0):
             best[key] = finding
     return sorted(best.values(), key=lambda f: (f.distance or 0, f.entry_id or 0))
+
+
+def standard_index_factory(compare: Callable[[str], Callable[[str, str], int]]) -> IndexFactory:
+    """PDQ gets the multi-index Hamming index, equality types a dict, anything else a linear
+    scan using the signal type's own distance (`compare(name)` returns it)."""
+    from takedown.index.linear import LinearIndex
+    from takedown.index.pdq import PdqIndex
+
+    def factory(signal_type: str) -> Index:
+        if signal_type == "pdq":
+            return PdqIndex()
+        if signal_type in EXACT_TYPES:
+            return ExactIndex(signal_type)
+        return LinearIndex(signal_type, compare(signal_type))
+
+    return factory

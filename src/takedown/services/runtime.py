@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from takedown.actions.webhook import WebhookSender
 from takedown.config import Settings
 from takedown.core.detection import Detector
-from takedown.detect.hashmatch import HashMatchDetector
+from takedown.detect.hashmatch import HashMatchDetector, standard_index_factory
 from takedown.queue.base import WorkQueue, make_queue
 from takedown.services.banks_follow import BankFollower
 from takedown.services.decide import foundation_decide
@@ -44,7 +44,7 @@ class Runtime:
         migrate(self.engine)
         self.queue = queue or make_queue(settings.queue_url)
         self.registry = default_registry()
-        self.matcher = HashMatchDetector()
+        self.matcher = HashMatchDetector(standard_index_factory(self._distance_for))
         self.follower = BankFollower(self.engine, self.matcher)
         self.follower.load_all()
         detectors: list[Detector] = [self.matcher, *(extra_detectors or [])]
@@ -59,6 +59,13 @@ class Runtime:
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _distance_for(self, signal_type: str) -> Callable[[str, str], int]:
+        """A bank may hold a type this install cannot extract (vPDQ without FFmpeg): such
+        entries still load, compared for equality only."""
+        if signal_type in self.registry.names():
+            return self.registry.get(signal_type).compare
+        return lambda a, b: 0 if a == b else 1 << 30
 
     def start(self, *, workers: bool = True, delivery: bool = True) -> None:
         self._stop.clear()
