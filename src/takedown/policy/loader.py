@@ -79,13 +79,16 @@ class _Reader(NodeReader):
 
     def read(self, text: str) -> Policy:
         root = self.compose(text)
-        policy = self._policy(root)
+        data = self.plain(root)
+        if self.issues:
+            raise PolicyValidationError(self.issues)
+        policy = self._policy(root, content_hash(data))
         if self.issues or policy is None:
             raise PolicyValidationError(self.issues or [PolicyIssue(self.source, 1, 1,
                                                                       "policy is incomplete")])
         return policy
 
-    def _policy(self, root: yaml.MappingNode) -> Policy | None:
+    def _policy(self, root: yaml.MappingNode, digest: str) -> Policy | None:
         fields = self._mapping(root, TOP_KEYS, "policy")
         name = version = None
         for key, hint in (("policy", "policy: my-platform"), ("version", 'version: "2026.1"')):
@@ -109,7 +112,7 @@ class _Reader(NodeReader):
         rules = self._rules(fields.get("rules"), root)
         if name is None or version is None or rules is None:
             return None
-        return Policy(name=name, version=version, content_hash=content_hash(self._plain(root)),
+        return Policy(name=name, version=version, content_hash=digest,
                       rules=tuple(rules), default=default, description=description,
                       source=self.source)
 

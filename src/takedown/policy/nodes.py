@@ -18,6 +18,11 @@ from takedown.core.taxonomy import TvecLabel
 from takedown.policy.model import Range
 
 RANGE_KEYS = ("min", "max")
+MAX_NODES = 100_000
+PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
 
 @dataclass(frozen=True)
 class PolicyIssue:
@@ -62,6 +67,7 @@ class NodeReader:
         self.source = source
         self.issues: list[PolicyIssue] = []
         self._constructor = yaml.SafeLoader("")
+        self._visited = 0
 
     def error(self, node: yaml.Node | None, message: str, hint: str | None = None) -> None:
         line, column = (node.start_mark.line + 1, node.start_mark.column + 1) if node else (1, 1)
@@ -109,13 +115,38 @@ class NodeReader:
         return out
 
     def _scalar(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in PLAIN_TAGS:
             return _NOT_SCALAR
-        return self._constructor.construct_object(node)
+        try:
+            return self._constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError):
+            return _NOT_SCALAR
 
-    def _plain(self, node: yaml.Node) -> Any:
-        """The node as plain data, for the content hash."""
-        return self._constructor.construct_object(node, deep=True)
+    def plain(self, node: yaml.Node, seen: frozenset[int] = frozenset()) -> Any:
+        """The node graph as JSON-able data (tags, values, order kept) for the content hash.
+
+        Also reports what a policy may not contain: custom or Python tags, sets, binary, and
+        recursive aliases; so nothing beyond plain YAML data is ever constructed.
+        """
+        if id(node) in seen:
+            self.error(node, "recursive alias", "policies cannot refer to themselves")
+            return None
+        self._visited += 1
+        if self._visited > MAX_NODES:
+            if self._visited == MAX_NODES + 1:
+                self.error(node, f"policy expands to over {MAX_NODES} YAML nodes",
+                           "aliases multiply content; write the policy out plainly")
+            return None
+        if node.tag not in PLAIN_TAGS:
+            self.error(node, f"unsupported YAML tag {node.tag!r}",
+                       "use plain strings, numbers, booleans, lists and mappings")
+            return None
+        inner = seen | {id(node)}
+        if isinstance(node, yaml.ScalarNode):
+            return [node.tag.rsplit(":", 1)[-1], node.value]
+        if isinstance(node, yaml.SequenceNode):
+            return [self.plain(item, inner) for item in node.value]
+        return [[self.plain(k, inner), self.plain(v, inner)] for k, v in node.value]
 
     def _string(self, node: yaml.Node, what: str, *, hint: str | None = None) -> str | None:
         value = self._scalar(node)

@@ -148,3 +148,24 @@ def test_load_policy_reads_files_and_reports_missing_ones(tmp_path):
     with pytest.raises(PolicyValidationError) as caught:
         load_policy(path)
     assert caught.value.issues[0].source == str(path)
+
+
+def test_only_plain_yaml_is_accepted():
+    base = 'policy: p\nversion: "1"\nrules: []\n'
+    cases = {
+        "description: !!python/name:os.system x\n": "unsupported YAML tag",
+        "description: !custom x\n": "unsupported YAML tag",
+        "description: !!set {a: null}\n": "unsupported YAML tag",
+        "description: &a [*a]\n": "recursive alias",
+    }
+    for extra, message in cases.items():
+        (issue,) = issues_of(base + extra)
+        assert message in issue.message and issue.line == 4
+
+
+def test_alias_bombs_are_refused():
+    lines = ['policy: p', 'version: "1"', 'rules: []', "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 7):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    messages = [issue.message for issue in issues_of("\n".join(lines) + "\n")]
+    assert any("over 100000 YAML nodes" in m for m in messages)
