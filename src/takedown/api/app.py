@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse
 import takedown
 from takedown.api import problems
 from takedown.api.limits import BodyLimitMiddleware
-from takedown.api.routes import banks, cases, ledger, submissions
+from takedown.api.routes import appeals, banks, cases, ledger, lookup, reports, review, submissions
 from takedown.config import Settings
 from takedown.services.runtime import Runtime
+from takedown.web.pages import mount as mount_review_ui
 
 
 def create_app(
@@ -42,8 +43,9 @@ def create_app(
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (submissions, banks, cases, ledger):
+    for module in (submissions, banks, cases, ledger, lookup, reports, appeals, review):
         app.include_router(module.router)
+    mount_review_ui(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:

@@ -34,8 +34,13 @@ class HashMatchDetector:
     name = "hashmatch"
     version = "1"
 
-    def __init__(self, index_factory: IndexFactory = exact_index_factory) -> None:
+    def __init__(
+        self,
+        index_factory: IndexFactory = exact_index_factory,
+        default_thresholds: dict[str, int] | None = None,
+    ) -> None:
         self._index_factory = index_factory
+        self._defaults = {**DEFAULT_THRESHOLDS, **(default_thresholds or {})}
         self._indexes: dict[str, Index] = {}
         self._entries: dict[int, BankEntry] = {}
         self._banks: dict[str, Bank] = {}
@@ -63,8 +68,34 @@ class HashMatchDetector:
     def entry_count(self) -> int:
         return len(self._entries)
 
+    def lookup(
+        self, signal_type: str, values: Sequence[str], threshold: int | None = None
+    ) -> list[list[tuple[int, BankEntry, Bank]]]:
+        """Batch lookup for hash-only clients: matches per value in enabled banks, one index
+        call for the whole batch. Without `threshold` each bank's own threshold applies."""
+        with self._lock:
+            index = self._indexes.get(signal_type)
+            if index is None:
+                return [[] for _ in values]
+            widest = threshold if threshold is not None else max(
+                [self._threshold(b, signal_type) for b in self._banks.values()] or [0]
+            )
+            results: list[list[tuple[int, BankEntry, Bank]]] = []
+            for matches in index.query_many(list(values), widest):
+                row: list[tuple[int, BankEntry, Bank]] = []
+                for distance, entry_id in matches:
+                    entry = self._entries.get(entry_id)
+                    bank = self._banks.get(entry.bank) if entry else None
+                    if entry is None or bank is None or not bank.enabled:
+                        continue
+                    if threshold is None and distance > self._threshold(bank, signal_type):
+                        continue
+                    row.append((distance, entry, bank))
+                results.append(row)
+        return results
+
     def _threshold(self, bank: Bank, signal_type: str) -> int:
-        return bank.thresholds.get(signal_type, DEFAULT_THRESHOLDS.get(signal_type, 0))
+        return bank.thresholds.get(signal_type, self._defaults.get(signal_type, 0))
 
     def detect(self, submission: Submission, signals: Sequence[Signal]) -> list[Finding]:
         block: list[Finding] = []
@@ -75,7 +106,7 @@ class HashMatchDetector:
                 if index is None:
                     continue
                 widest = max([self._threshold(b, signal.type) for b in self._banks.values()] or [0])
-                for distance, entry_id in index.query(signal.value, widest):
+                for distance, entry_id in _query_variants(index, signal, widest):
                     entry = self._entries.get(entry_id)
                     bank = self._banks.get(entry.bank) if entry else None
                     if entry is None or bank is None or not bank.enabled:
@@ -101,6 +132,18 @@ class HashMatchDetector:
         if allow:
             return allow
         return _dedupe(block)
+
+
+def _query_variants(index: Index, signal: Signal, threshold: int) -> list[tuple[int, int]]:
+    """A signal may carry extra query forms (PDQ's rotations, mirrors and border-trimmed
+    variants in `meta["query_hashes"]`); each entry keeps its closest distance."""
+    variants = signal.meta.get("query_hashes") or [signal.value]
+    best: dict[int, int] = {}
+    for matches in index.query_many(list(variants), threshold):
+        for distance, entry_id in matches:
+            if distance < best.get(entry_id, threshold + 1):
+                best[entry_id] = distance
+    return sorted((d, e) for e, d in best.items())
 
 
 def _score(signal_type: str, distance: int) -> float:

@@ -44,7 +44,10 @@ class Runtime:
         migrate(self.engine)
         self.queue = queue or make_queue(settings.queue_url)
         self.registry = default_registry()
-        self.matcher = HashMatchDetector(standard_index_factory(self._distance_for))
+        self.matcher = HashMatchDetector(
+            standard_index_factory(self._distance_for),
+            {t.name: int(t.threshold) for t in self.registry if hasattr(t, "threshold")},
+        )
         self.follower = BankFollower(self.engine, self.matcher)
         self.follower.load_all()
         detectors: list[Detector] = [self.matcher, *(extra_detectors or [])]
