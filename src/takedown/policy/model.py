@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING
 from takedown.core.content import ContentKind
 from takedown.core.decisions import ActionKind
 from takedown.core.findings import Finding
+from takedown.core.taxonomy import VIOLATING
 
 if TYPE_CHECKING:
     from takedown.policy.context import PolicyContext
 
 FindingSource = str  # "bank", "allow_bank", "classifier" or "any"
 SOURCES: tuple[FindingSource, ...] = ("bank", "allow_bank", "classifier", "any")
+VIOLATING_VALUES = frozenset(label.value for label in VIOLATING)
 
 
 def finding_source(finding: Finding) -> FindingSource:
@@ -102,8 +104,11 @@ class FindingMatcher:
 
     def describe(self) -> str:
         parts = [] if self.source == "any" else [f"source={self.source}"]
+        if self.labels is not None and self.labels == VIOLATING_VALUES:
+            parts.append("label violating")
+        elif self.labels is not None:
+            parts.append(f"label in [{', '.join(sorted(self.labels))}]")
         for name, values in (
-            ("label", self.labels),
             ("bank", self.banks),
             ("detector", self.detectors),
             ("signal_type", self.signal_types),
