@@ -321,15 +321,14 @@ class _Reader(NodeReader):
             open_case = self._bool(fields["open_case"], "'open_case'")
             ok = ok and open_case is not None
         label = None
-        if "label" in fields:
-            word = self._scalar(fields["label"])
-            if word != "findings":
-                label = self._label(fields["label"], str(word), "label")
-                ok = ok and label is not None
+        if "label" in fields and self._scalar(fields["label"]) != "findings":
+            label = self._one_label(fields["label"], "label")
+            ok = ok and label is not None
         fallback = "TVEC0"
         if "fallback_label" in fields:
-            fallback = self._label(fields["fallback_label"], str(self._scalar(
-                fields["fallback_label"])), "fallback_label") or fallback
+            chosen = self._one_label(fields["fallback_label"], "fallback_label")
+            ok = ok and chosen is not None
+            fallback = chosen or fallback
         if action in ACTIONS_WITH_CASE and open_case is False:
             ok = False
             self.error(fields["open_case"], f"'{action.value}' needs a review case",
@@ -340,6 +339,13 @@ class _Reader(NodeReader):
             open_case = action in CASE_BY_DEFAULT
         return Outcome(action=action, grounds=grounds, priority=priority, open_case=open_case,
                        label=label, fallback_label=fallback)
+
+    def _one_label(self, node: yaml.Node, what: str) -> str | None:
+        value = self._scalar(node)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.error(node, f"'{what}' must be one TVEC label", "e.g. TVEC7")
+            return None
+        return self._label(node, str(value), what)
 
     def _check_template(self, node: yaml.Node, template: str) -> bool:
         try:

@@ -169,3 +169,15 @@ def test_alias_bombs_are_refused():
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
     messages = [issue.message for issue in issues_of("\n".join(lines) + "\n")]
     assert any("over 100000 YAML nodes" in m for m in messages)
+
+
+def test_outcome_labels_are_checked():
+    base = 'policy: p\nversion: "1"\nrules:\n  - id: a\n    when: {always: true}\n'
+    issues = issues_of(base + "    then: {action: none, grounds: g, label: [TVEC1], "
+                              "fallback_label: TVEC42}\n")
+    assert {i.message for i in issues} == {"'label' must be one TVEC label",
+                                           "unknown fallback_label 'TVEC42'"}
+    policy = parse_policy(base + "    then: {action: none, grounds: g, label: findings, "
+                                 "fallback_label: 7}\n")
+    assert policy.rules[0].then.label is None
+    assert policy.rules[0].then.fallback_label == "TVEC7"
