@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from takedown.actions.mastodon import ApiCall, MastodonConnector
 from takedown.actions.mastodon_events import MastodonRef
@@ -329,3 +331,16 @@ def test_media_are_fetched_through_the_injected_client_with_a_size_limit(mastodo
     small = connector(url, client, fetch_media=True, max_media_bytes=50).parse(raw)
     assert small.submissions[1].kind is ContentKind.URL
     assert small.submissions[1].metadata["media_fetch_failed"] is True
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=st.binary(min_size=1, max_size=512), data=st.data())
+def test_any_change_to_a_signed_body_is_refused(body, data):
+    with httpx.Client() as unused:
+        conn = connector("http://unused", unused)
+        headers = {"X-Hub-Signature": conn.signature(body)}
+        conn.verify(headers, body)
+        index = data.draw(st.integers(0, len(body) - 1))
+        flipped = body[:index] + bytes([body[index] ^ 0x01]) + body[index + 1:]
+        with pytest.raises(AuthError):
+            conn.verify(headers, flipped)
