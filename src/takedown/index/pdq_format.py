@@ -13,7 +13,9 @@ damaged or truncated file is refused instead of half-matching. Arrays:
 
     hashes     |u1  (n, 32)      canonical hash bytes, rows sorted by chunk 0
     entry_ids  <u4 or <i8 (n,)   the bank entry of each row
-    postings   <u4  (15, n)      rows sorted by each of chunks 1..15
+    postings   <u4  (15, n)      rows sorted by each of chunks 1..15; while n <= 2**24 each is
+                                 row | (low byte of the partner chunk c^1) << 24
+                                 ("postings_layout": "row24+partner8"), else a plain row
     offsets    <u4  (16, 65537)  bucket starts; stored zlib-compressed ("encoding": "zlib")
                                  because it is mostly runs for small indexes
 
@@ -33,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from takedown.core.errors import InvalidInput
-from takedown.index.pdq_segment import BUCKETS, CHUNKS, HASH_BYTES, PdqSegment
+from takedown.index.pdq_segment import BUCKETS, CHUNKS, HASH_BYTES, MAX_PACKED_ROWS, PdqSegment
 
 MAGIC = b"\x93TDXPDQ\n"
 FORMAT = "takedown.pdq-index"
@@ -87,6 +89,7 @@ def write_segment(segment: PdqSegment, path: Path) -> None:
         "chunks": CHUNKS,
         "chunk_bits": 16,
         "row_order": "chunk0",
+        "postings_layout": "row24+partner8" if len(segment) <= MAX_PACKED_ROWS else "row32",
         "arrays": arrays,
     }
     # Offsets depend on the header length and the header holds offsets: size it with
@@ -165,6 +168,9 @@ def read_segment(path: Path, *, mmap: bool = False, verify: bool = True) -> PdqS
         arrays[entry["name"]] = array
     if arrays["hashes"].shape != (count, HASH_BYTES):
         raise InvalidInput(f"{path}: hashes do not match the declared count {count}")
+    layout = "row24+partner8" if count <= MAX_PACKED_ROWS else "row32"
+    if header.get("postings_layout", layout) != layout:
+        raise InvalidInput(f"{path}: unexpected postings layout {header['postings_layout']!r}")
     return PdqSegment(
         hashes=arrays["hashes"],
         entry_ids=arrays["entry_ids"],

@@ -2,19 +2,25 @@
 
 Why this shape (measured in bench/pdq_index.py, written up in docs/performance.md):
 
-* **Pigeonhole over 16 chunks of 16 bits.** If two hashes differ in at most t bits and
-  t = 16·r + a (0 ≤ a < 16), then one of the first a+1 chunks differs in at most r bits or
-  some chunk differs in at most r-1 bits (otherwise the total would exceed t). For t ≤ 31
-  this means probing each chunk's bucket and, where r = 1, its 16 one-bit neighbours: at most
-  272 bucket probes, every true match is among the candidates, and each candidate is verified
-  with an exact popcount. Smaller thresholds probe fewer chunks (t ≤ 15 probes t+1 buckets).
+* **Pigeonhole over 8 pairs of 16-bit chunks.** If two hashes differ in at most t bits and
+  t = 8·L + a (0 ≤ a < 8), then one of the first a+1 pairs of chunks (32 bits) differs in at
+  most L bits, or some pair differs in at most L-1 bits (otherwise the total would exceed t).
+  In a pair within L bits, one of its two chunks is within ⌊L/2⌋ bits. For t = 31 (L = 3)
+  that means probing every chunk's bucket and its 16 one-bit neighbours: 272 bucket probes,
+  and every true match is among the candidates. Smaller thresholds probe fewer buckets.
+* **A signature filter before any row is read.** A candidate found through chunk c must be
+  within L bits on the pair (c, c^1), so the 8 bits of the partner chunk that each posting
+  carries may differ in at most L - d(c) places. That rejects ~85% of random candidates with
+  sequential reads, before the random reads of whole hashes; survivors get an exact popcount.
 * **CSR postings, not hash maps.** Per chunk: `offsets[c]` (65,537 uint32) and `postings[c]`
-  (the row numbers sorted by that chunk's value, uint32). Rows themselves are sorted by chunk 0,
-  so chunk 0 needs no postings at all: 32 B hash + 15 × 4 B + the entry id = 96 B per hash
-  with 32-bit entry ids, plus 4 MiB of offsets. faiss's IndexBinaryMultiHash keeps a hash map
-  of 64-bit ids per chunk instead, which is where HMA's ~677 B per hash goes.
+  (row numbers sorted by that chunk's value, 24 bits of row + 8 bits of signature in a
+  uint32). Rows themselves are sorted by chunk 0, so chunk 0 needs no postings: 32 B hash +
+  15 × 4 B + the entry id = 96 B per hash with 32-bit entry ids, plus 4 MiB of offsets.
+  faiss's IndexBinaryMultiHash keeps hash maps of 64-bit ids instead (HMA: ~677 B per hash).
+  Beyond 2**24 rows postings hold plain 32-bit rows and the signature filter is skipped.
 * **Vectorised verification.** Candidates are gathered with `np.take` (much faster than fancy
-  indexing on a 2-D array) and compared as four uint64 words with `np.bitwise_count`.
+  indexing on a 2-D array) and compared a uint64 word column at a time with
+  `np.bitwise_count`; two words already reject nearly every remaining non-match.
 
 Thresholds above 31 fall back to an exact linear scan, so a query is never approximate.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,26 +40,42 @@ CHUNKS = 16
 BUCKETS = 1 << 16
 MAX_MIH_THRESHOLD = 31
 _FLIPS = np.array([0] + [1 << bit for bit in range(16)], dtype=np.uint16)
+# Postings hold a row number in their low 24 bits and, while rows fit, 8 bits of the partner
+# chunk in the top 8: a signature that rejects most candidates before their rows are read.
+ROW_BITS = 24
+MAX_PACKED_ROWS = 1 << ROW_BITS
+_ROW_MASK = np.uint32((1 << ROW_BITS) - 1)
 # Upper bound on candidates materialised at once; keeps temporaries around 100 MB.
 _CANDIDATE_BUDGET = 2_000_000
 
 
 @functools.lru_cache(maxsize=64)
-def probe_plan(threshold: int) -> tuple[np.ndarray, np.ndarray]:
-    """(chunk, bit-flip mask) per probe, chunk-major, for the pigeonhole split of `threshold`."""
+def probe_plan(threshold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(chunk, bit-flip mask, signature budget) per probe, chunk-major (see module docstring)."""
     if not 0 <= threshold <= MAX_MIH_THRESHOLD:
         raise ValueError(f"multi-index probing covers thresholds 0..31, not {threshold}")
-    radius, extra = divmod(threshold, CHUNKS)
-    chunks: list[np.ndarray] = []
-    flips: list[np.ndarray] = []
-    for chunk in range(CHUNKS):
-        r = radius if chunk <= extra else radius - 1
-        if r < 0:
+    pair_limit, extra = divmod(threshold, CHUNKS // 2)
+    chunks: list[int] = []
+    flips: list[int] = []
+    budgets: list[int] = []
+    for pair in range(CHUNKS // 2):
+        limit = pair_limit if pair <= extra else pair_limit - 1
+        if limit < 0:
             continue
-        mask = _FLIPS if r == 1 else _FLIPS[:1]
-        chunks.append(np.full(len(mask), chunk, dtype=np.int64))
-        flips.append(mask)
-    return np.concatenate(chunks), np.concatenate(flips)
+        masks = _FLIPS if limit >= 2 else _FLIPS[:1]
+        for chunk in (2 * pair, 2 * pair + 1):
+            for mask in masks.tolist():
+                chunks.append(chunk)
+                flips.append(mask)
+                budgets.append(limit - int(mask).bit_count())
+    # Chunk 0 first (its candidates are rows, not postings), then the rest by falling budget,
+    # so each budget's candidates form one contiguous run that one comparison filters.
+    order = sorted(range(len(chunks)), key=lambda i: (chunks[i] != 0, -budgets[i]))
+    return (
+        np.array([chunks[i] for i in order], dtype=np.int64),
+        np.array([flips[i] for i in order], dtype=np.uint16),
+        np.array([budgets[i] for i in order], dtype=np.uint32),
+    )
 
 
 def entry_id_array(entry_ids: np.ndarray) -> np.ndarray:
@@ -115,6 +138,7 @@ def _column_distance(
     """Popcount of one 64-bit word per candidate; column-wise is ~10x faster than sum(axis=1)."""
     if len(query_words) == 1:
         return np.bitwise_count(candidate[:, word] ^ query_words[0, word])
+    # One take per column of the queries: cheaper than gathering whole query rows.
     return np.bitwise_count(candidate[:, word] ^ np.take(query_words[:, word], query_index))
 
 
@@ -145,7 +169,11 @@ class PdqSegment:
             column = np.ascontiguousarray(chunk_values[:, chunk])
             np.cumsum(np.bincount(column, minlength=BUCKETS), out=offsets[chunk, 1:])
             if chunk:
-                postings[chunk - 1] = np.argsort(column, kind="stable")
+                order = np.argsort(column, kind="stable")
+                if len(hashes) <= MAX_PACKED_ROWS:
+                    partner = chunk_values[:, chunk ^ 1] & 0xFF
+                    order |= np.take(partner, order).astype(np.int64) << ROW_BITS
+                postings[chunk - 1] = order
         return cls(hashes, ids, offsets, postings)
 
     @classmethod
@@ -171,6 +199,31 @@ class PdqSegment:
     def words(self) -> np.ndarray:
         return self.hashes.view("<u8")
 
+    def __post_init__(self) -> None:
+        # Flat views and per-threshold probe plans, computed once: a single query is only a
+        # few hundred microseconds, so every avoided numpy call shows.
+        object.__setattr__(self, "_flat_offsets", self.offsets.reshape(-1))
+        object.__setattr__(self, "_flat_postings", self.postings.reshape(-1))
+        object.__setattr__(self, "_plans", {})
+
+    def _plan(self, threshold: int) -> _Plan:
+        plans: dict[int, _Plan] = self._plans  # type: ignore[attr-defined]
+        plan = plans.get(threshold)
+        if plan is None:
+            chunks, flips, budgets = probe_plan(threshold)
+            # Chunk 0's bucket positions are row numbers (rows are sorted by chunk 0); the
+            # other chunks' positions index their postings, laid end to end.
+            plan = plans[threshold] = _Plan(
+                chunks=chunks,
+                flips=flips,
+                key_base=chunks * (BUCKETS + 1),
+                position_base=np.where(chunks == 0, 0, (chunks - 1) * len(self)),
+                partners=chunks ^ 1,
+                budget_runs=_runs(budgets, int(np.count_nonzero(chunks == 0))),
+                in_chunk0=int(np.count_nonzero(chunks == 0)),
+            )
+        return plan
+
     def search(
         self, queries: np.ndarray, threshold: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -181,55 +234,135 @@ class PdqSegment:
             return empty, empty, empty
         if threshold > MAX_MIH_THRESHOLD:
             return hamming_scan(self.words.T, queries.view("<u8"), threshold)
-        plan_chunks, plan_flips = probe_plan(threshold)
-        expected = len(plan_chunks) * (len(self) / BUCKETS + 1)
+        plan = self._plan(threshold)
+        expected = len(plan.chunks) * (len(self) / BUCKETS + 1)
         per_batch = max(1, int(_CANDIDATE_BUDGET // expected))
+        if len(queries) <= per_batch:
+            return self._search_batch(queries, threshold, plan)
         parts = [
-            self._search_batch(
-                queries[begin : begin + per_batch], threshold, plan_chunks, plan_flips
-            )
+            self._search_batch(queries[begin : begin + per_batch], threshold, plan)
             for begin in range(0, len(queries), per_batch)
         ]
-        if len(parts) == 1:
-            return parts[0]
-        shift = np.cumsum([0] + [per_batch] * (len(parts) - 1))
         return (
-            np.concatenate([part[0] + offset for part, offset in zip(parts, shift, strict=True)]),
+            np.concatenate([part[0] + i * per_batch for i, part in enumerate(parts)]),
             np.concatenate([part[1] for part in parts]),
             np.concatenate([part[2] for part in parts]),
         )
 
     def _search_batch(
-        self, queries: np.ndarray, threshold: int, plan_chunks: np.ndarray, plan_flips: np.ndarray
+        self, queries: np.ndarray, threshold: int, plan: _Plan
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        n = len(self)
         count = len(queries)
-        # Probe-major order (probe, query): chunk 0's probes come first for every query.
-        keys = (queries.view("<u2")[:, plan_chunks] ^ plan_flips).T.astype(np.int64)
-        keys += (plan_chunks * (BUCKETS + 1))[:, None]
-        flat_offsets = self.offsets.reshape(-1)
-        starts = np.take(flat_offsets, keys).astype(np.int64)
+        probes = len(plan.chunks)
+        query_chunks = queries.view("<u2")
+        flat_offsets: np.ndarray = self._flat_offsets  # type: ignore[attr-defined]
+        # Probe-major order (probe, query), so chunk 0's probes come first for every query.
+        if count == 1:
+            keys = (query_chunks[0, plan.chunks] ^ plan.flips) + plan.key_base
+            position_base = plan.position_base
+            partner_bytes = query_chunks[0, plan.partners]
+        else:
+            keys = ((query_chunks[:, plan.chunks] ^ plan.flips).T + plan.key_base[:, None]).ravel()
+            position_base = np.repeat(plan.position_base, count)
+            partner_bytes = query_chunks[:, plan.partners].T.ravel()
+        starts = np.take(flat_offsets, keys)
         lengths = np.take(flat_offsets, keys + 1) - starts
-        # Chunk 0's bucket positions are row numbers (rows are sorted by chunk 0); the other
-        # chunks' positions index their postings, laid end to end.
-        in_chunk0 = int(np.count_nonzero(plan_chunks == 0))
-        starts[in_chunk0:] += ((plan_chunks[in_chunk0:] - 1) * n)[:, None]
-        positions, probe = expand_ranges(starts.ravel(), lengths.ravel())
-        split = int(lengths[:in_chunk0].sum())
-        rows = positions
-        rows[split:] = np.take(self.postings.reshape(-1), positions[split:])
-        query_words = queries.view("<u8")
+        ends = np.cumsum(lengths, dtype=np.int64)
+        total = int(ends[-1])
+        if total == 0:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty
+        first_rest = plan.in_chunk0 * count
+        split = int(ends[first_rest - 1])
+        shift = starts - ends
+        shift += lengths
+        shift += position_base
+        positions = np.repeat(shift, lengths)
+        positions += _arange(total)
+        rows0 = positions[:split]
+        postings = np.take(self._flat_postings, positions[split:])  # type: ignore[attr-defined]
+        rest_lengths = lengths[first_rest:]
+        if len(self) <= MAX_PACKED_ROWS:
+            # Signature filter: the partner chunk's 8 stored bits may differ in at most
+            # `budget` places, or the pair (and so this probe) cannot hold a match.
+            signature = np.repeat(partner_bytes[first_rest:].astype(np.uint32), rest_lengths)
+            signature <<= ROW_BITS
+            signature ^= postings
+            signature >>= ROW_BITS
+            differing = np.bitwise_count(signature.astype(np.uint8))
+            parts = []
+            for begin_probe, end_probe, budget in plan.budget_runs:
+                begin = int(ends[begin_probe * count - 1]) - split
+                end = int(ends[end_probe * count - 1]) - split
+                parts.append(np.flatnonzero(differing[begin:end] <= budget) + begin)
+            passed = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            rows1 = postings[passed] & _ROW_MASK
+        else:
+            passed = None
+            rows1 = postings
+        rows = np.concatenate([rows0, rows1])
+        if count == 1:
+            query_index = np.zeros(0, dtype=np.int64)
+        else:
+            pattern = np.arange(count)
+            query0 = np.repeat(np.tile(pattern, plan.in_chunk0), lengths[:first_rest])
+            query1 = np.repeat(np.tile(pattern, probes - plan.in_chunk0), rest_lengths)
+            query_index = np.concatenate([query0, query1 if passed is None else query1[passed]])
+        return self._verify(queries, threshold, rows, query_index)
+
+    def _verify(
+        self, queries: np.ndarray, threshold: int, rows: np.ndarray, query_index: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact distances for the candidates; keep those within the threshold, once each."""
         candidate = np.take(self.words, rows, axis=0)
-        query_index = np.zeros(len(rows), dtype=np.int64) if count == 1 else probe % count
+        query_words = queries.view("<u8")
         distance = _column_distance(candidate, query_words, query_index, 0)
         distance += _column_distance(candidate, query_words, query_index, 1)
         # Two words (128 bits) already reject nearly every random candidate; finish the rest.
         keep = np.flatnonzero(distance <= threshold)
-        candidate, query_index, rows = candidate[keep], query_index[keep], rows[keep]
-        distance = distance[keep]
+        candidate, rows, distance = candidate[keep], rows[keep], distance[keep]
+        if len(queries) == 1:
+            query_index = np.zeros(len(keep), dtype=np.int64)
+        else:
+            query_index = query_index[keep]
         distance += _column_distance(candidate, query_words, query_index, 2)
         distance += _column_distance(candidate, query_words, query_index, 3)
         keep = np.flatnonzero(distance <= threshold)
-        query_index, rows, distance = query_index[keep], rows[keep], distance[keep].astype(np.int64)
-        _, first = np.unique(query_index * n + rows, return_index=True)
-        return query_index[first], rows[first], distance[first]
+        rows = rows[keep].astype(np.int64)
+        query_index, distance = query_index[keep], distance[keep].astype(np.int64)
+        if len(rows) > 1:  # a near hash can show up through several chunks
+            _, first = np.unique(query_index * len(self) + rows, return_index=True)
+            query_index, rows, distance = query_index[first], rows[first], distance[first]
+        return query_index, rows, distance
+
+
+class _Plan(NamedTuple):
+    chunks: np.ndarray
+    flips: np.ndarray
+    key_base: np.ndarray
+    position_base: np.ndarray
+    partners: np.ndarray
+    budget_runs: list[tuple[int, int, int]]  # (first probe, end probe, budget) after chunk 0
+    in_chunk0: int
+
+
+def _runs(budgets: np.ndarray, skip: int) -> list[tuple[int, int, int]]:
+    runs: list[tuple[int, int, int]] = []
+    for probe in range(skip, len(budgets)):
+        budget = int(budgets[probe])
+        if runs and runs[-1][2] == budget:
+            runs[-1] = (runs[-1][0], probe + 1, budget)
+        else:
+            runs.append((probe, probe + 1, budget))
+    return runs
+
+
+_ARANGE = np.arange(1 << 16, dtype=np.int64)
+
+
+def _arange(length: int) -> np.ndarray:
+    """A read-only prefix of one shared arange; allocating a fresh one per query costs."""
+    global _ARANGE
+    if length > len(_ARANGE):
+        _ARANGE = np.arange(max(length, 2 * len(_ARANGE)), dtype=np.int64)
+    return _ARANGE[:length]

@@ -101,10 +101,14 @@ def test_adds_removes_and_merges_stay_exact(
 
 
 def test_probe_plan_follows_the_pigeonhole_split() -> None:
-    assert len(probe_plan(0)) == 2 and len(probe_plan(0)[0]) == 1  # one bucket of chunk 0
-    assert len(probe_plan(15)[0]) == 16  # every chunk, exact buckets
-    assert len(probe_plan(16)[0]) == 17 + 15  # chunk 0 with neighbours, the rest exact
-    assert len(probe_plan(31)[0]) == 16 * 17  # every chunk with its 16 one-bit neighbours
+    chunks, flips, budgets = probe_plan(0)  # pair 0 identical: one exact bucket per chunk
+    assert chunks.tolist() == [0, 1] and flips.tolist() == [0, 0] and budgets.tolist() == [0, 0]
+    assert len(probe_plan(15)[0]) == 16  # every pair within 1 bit: exact buckets everywhere
+    assert len(probe_plan(16)[0]) == 2 * 17 + 14  # pair 0 within 2 bits, the rest within 1
+    chunks, flips, budgets = probe_plan(31)  # every pair within 3 bits: every neighbour
+    assert len(chunks) == 16 * 17
+    assert sorted(budgets[flips == 0].tolist()) == [3] * 16
+    assert set(budgets[flips != 0].tolist()) == {2}
 
 
 def test_thresholds_above_31_fall_back_to_an_exact_scan() -> None:
