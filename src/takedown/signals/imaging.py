@@ -73,20 +73,20 @@ def _load(image: Image.Image) -> Image.Image:
 
 
 def _wide_to_l(image: Image.Image) -> Image.Image:
-    """16/32-bit grey and float images: scale to 8 bits instead of Pillow's clipping at 255."""
+    """16/32-bit grey and float images → 8 bits. Pillow clips at 255; we scale 16-bit ranges
+    (÷257), keep data that already fits in 0–255, and stretch anything else to 0–255."""
     array = np.asarray(image, dtype=np.float64)
-    if image.mode in _SIXTEEN_BIT:
+    top = float(np.nanmax(array)) if array.size else 0.0
+    low = min(0.0, float(np.nanmin(array))) if array.size else 0.0
+    if image.mode == "F" and top <= 1.0 and low >= 0.0:
+        scaled = array * 255.0
+    elif top <= 255.0 and low >= 0.0:
+        scaled = array
+    elif image.mode in _SIXTEEN_BIT or (low >= 0.0 and top <= 65535.0):
         scaled = array / 257.0
     else:
-        top = float(np.nanmax(array)) if array.size else 0.0
-        low = min(0.0, float(np.nanmin(array))) if array.size else 0.0
-        if image.mode == "F" and top <= 1.0 and low >= 0.0:
-            scaled = array * 255.0
-        elif top <= 255.0 and low >= 0.0:
-            scaled = array
-        else:
-            span = (top - low) or 1.0
-            scaled = (array - low) * (255.0 / span)
+        span = (top - low) or 1.0
+        scaled = (array - low) * (255.0 / span)
     clean = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
     return Image.fromarray(np.clip(np.rint(clean), 0, 255).astype(np.uint8), mode="L")
 

@@ -34,7 +34,7 @@ _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "
          "$": "s"}
 _LEET_CHARS = "".join(re.escape(c) for c in _LEET)
 _TOKEN = re.compile(rf"[\w{_LEET_CHARS}]+")
-_NUMBER = re.compile(r"[$@]?\d+(?:[.,]\d+)*[$@]?")
+_NUMBER = re.compile(r"[$@]?\d+(?:[.,]\d+)*%?")
 _SPACED = re.compile(r"(?<![\w])(?:[^\W\d_][ .\-_*·•]){2,}[^\W\d_](?![\w])")
 _SPACERS = re.compile(r"[ .\-_*·•]")
 

@@ -31,8 +31,10 @@ TLSH_MIN_BYTES = 50
 TLSH_THRESHOLD = 70
 MINHASH_PERMUTATIONS = 64
 MINHASH_SEED = 1
+MINHASH_SCHEME = "affine32"
+"""datasketch ≥ 2's 32-bit scheme: every minimum fits the 4 bytes the value stores."""
 MINHASH_SHINGLE = 5
-MINHASH_THRESHOLD = 50
+MINHASH_THRESHOLD = 40
 _MINHASH_PREFIX = "mh64:"
 
 EXAMPLE_TEXT = (
@@ -75,8 +77,8 @@ def minhash_object(value: str | None = None, *, text: str | None = None):  # typ
 
     if value is not None:
         return MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED,
-                       hashvalues=_decode_minhash(value))
-    sketch = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED)
+                       hashvalues=_decode_minhash(value), scheme=MINHASH_SCHEME)
+    sketch = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
     sketch.update_batch(sorted(shingles(text or "")))
     return sketch
 
