@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import Request
 
 from takedown.core.errors import AuthError, Forbidden
+from takedown.storage.db import reading
 from takedown.storage.keys import Principal, Role, authenticate, grants
 
 
@@ -19,7 +20,7 @@ def require(*roles: Role) -> Callable[[Request], Principal]:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("missing API key", hint="send `Authorization: Bearer <key>`")
         engine = request.app.state.runtime.engine
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             principal = authenticate(conn, token.strip())
         if not any(grants(principal.role, role) for role in roles):
             needed = " or ".join(r.value for r in roles)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from takedown.detect.hashmatch import HashMatchDetector
 from takedown.storage import banks as bank_store
+from takedown.storage.db import reading
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class BankFollower:
 
     def load_all(self) -> None:
         started = datetime.now(UTC)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             self.detector.set_banks(bank_store.list_banks(conn))
             self.detector.apply_changes(bank_store.active_entries(conn))
         self._since = started
@@ -38,7 +39,7 @@ class BankFollower:
             self.load_all()
             return
         started = datetime.now(UTC)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             self.detector.set_banks(bank_store.list_banks(conn))
             added, removed = bank_store.entries_changed_since(conn, self._since - OVERLAP)
         self.detector.apply_changes(added, removed)

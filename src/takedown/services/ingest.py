@@ -12,6 +12,7 @@ from takedown.core.content import Submission
 from takedown.core.errors import InvalidInput, NotFound
 from takedown.queue.base import WorkQueue
 from takedown.storage import submissions as subs
+from takedown.storage.db import reading
 from takedown.storage.ledger import append_event
 
 
@@ -56,7 +57,7 @@ def accept(
 
 def status(engine: Engine, item_id: str) -> dict[str, object]:
     """What an integrator sees for one item: state, findings, decision, cases."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         stored = subs.get_by_item_id(conn, item_id)
         if stored is None:
             raise NotFound(f"no submission with id {item_id!r}")

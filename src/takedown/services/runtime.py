@@ -17,10 +17,11 @@ from takedown.actions.webhook import WebhookSender
 from takedown.config import Settings
 from takedown.core.detection import Detector
 from takedown.detect.hashmatch import HashMatchDetector, standard_index_factory
+from takedown.policy import PolicyDecider, load_default_policy, load_policy
 from takedown.queue.base import WorkQueue, make_queue
 from takedown.services.banks_follow import BankFollower
-from takedown.services.decide import foundation_decide
 from takedown.services.delivery import Deliverer
+from takedown.services.facts import StoredFacts
 from takedown.services.pipeline import Pipeline
 from takedown.services.worker import Worker
 from takedown.signals.registry import default_registry
@@ -51,7 +52,12 @@ class Runtime:
         self.follower = BankFollower(self.engine, self.matcher)
         self.follower.load_all()
         detectors: list[Detector] = [self.matcher, *(extra_detectors or [])]
-        self.pipeline = Pipeline(self.registry, detectors, foundation_decide)
+        self.policy = load_policy(settings.policy_path) if settings.policy_path else (
+            load_default_policy()
+        )
+        self.pipeline = Pipeline(
+            self.registry, detectors, PolicyDecider(self.policy, facts=StoredFacts(self.engine))
+        )
         self._http = http_client or httpx.Client(timeout=10.0)
         self.delivery_wake = threading.Event()
         self.worker = Worker(

@@ -20,10 +20,12 @@ from sqlalchemy.exc import IntegrityError
 
 from takedown.config import Settings
 from takedown.core.decisions import ActionKind, Decision, Provenance
+from takedown.core.findings import Finding
 from takedown.queue.base import WorkQueue
 from takedown.services.flood import FloodGuard, guard_decision
 from takedown.services.pipeline import Outcome, Pipeline
 from takedown.storage import submissions as subs
+from takedown.storage.db import reading
 from takedown.storage.ledger import append_event
 from takedown.storage.outbox import enqueue
 from takedown.storage.submissions import StoredSubmission
@@ -64,10 +66,7 @@ class Worker:
             self._commit(item, _fail_safe(item), error="gave up after repeated failures")
             return
         try:
-            with self.engine.connect() as conn:
-                outcome = self.pipeline.run(
-                    item.submission, annotate=lambda found: self.flood.annotate(conn, found)
-                )
+            outcome = self.pipeline.run(item.submission, annotate=self._annotate)
             outcome = replace(outcome, decision=guard_decision(outcome.decision, outcome.findings))
         except Exception as error:  # noqa: BLE001 - the lease expires and the item is retried
             log.exception("processing %s failed", item.submission.item_id)
@@ -75,6 +74,10 @@ class Worker:
                 subs.record_error(conn, item.row_id, f"{type(error).__name__}: {error}"[:2000])
             return
         self._commit(item, outcome)
+
+    def _annotate(self, found: list[Finding]) -> list[Finding]:
+        with reading(self.engine) as conn:
+            return self.flood.annotate(conn, found)
 
     def _commit(
         self, item: StoredSubmission, outcome: Outcome, *, error: str | None = None

@@ -10,9 +10,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+READONLY = "takedown_readonly"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -36,12 +37,23 @@ def make_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # SQLite's default deferred BEGIN lets two writers deadlock on upgrade; take the write
-        # lock at the start of every transaction instead.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # SQLite's deferred BEGIN lets two writers deadlock on upgrade, so every transaction
+        # takes the write lock at its start, except connections opened with `reading()`.
+        event.listen(engine, "begin", _begin)
         _disable_pysqlite_autobegin(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _begin(conn: Connection) -> None:
+    readonly = conn.get_execution_options().get(READONLY, False)
+    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: on SQLite it does not take the write lock, so reads run
+    beside a writer (WAL). Writing through it may fail with `database is locked`."""
+    return engine.connect().execution_options(**{READONLY: True})
 
 
 def _disable_pysqlite_autobegin(engine: Engine) -> None:
