@@ -1,0 +1,132 @@
+"""The reviewer's API: the ordered queue, one case, decide, escalate, bulk decide, and the
+statement of reasons for any decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from takedown.api.auth import require
+from takedown.core.errors import InvalidInput
+from takedown.review.appeals import AppealService
+from takedown.review.service import Reviewer
+from takedown.review.statement import statement_from_facts
+from takedown.storage import casework, statements
+from takedown.storage.keys import Principal, Role, grants
+from takedown.storage.reviews import SqlReviewStore
+
+router = APIRouter(tags=["review"])
+
+QUEUE_STATES = {"open", "escalated", "decided", "appealed", "upheld", "overturned"}
+
+
+def reviewer_of(principal: Principal) -> Reviewer:
+    return Reviewer(principal.key_id, principal.actor, grants(principal.role, Role.LEAD))
+
+
+def case_service(conn: Any, request: Request) -> AppealService:
+    return AppealService(
+        SqlReviewStore(conn), webhook_urls=request.app.state.runtime.settings.webhook_urls
+    )
+
+
+class DecisionIn(BaseModel):
+    action: str = Field(description="remove, restrict, suspend or none")
+    label: str = Field(description="TVEC label, e.g. TVEC7; TVEC0 for no action")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class EscalationIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BulkIn(DecisionIn):
+    case_ids: list[int] = Field(min_length=1, max_length=200)
+
+
+@router.get("/v1/review/queue")
+def review_queue(
+    request: Request,
+    state: list[str] = Query(["open"]),
+    limit: int = Query(100, ge=1, le=1000),
+    _p: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR)),
+) -> dict[str, Any]:
+    unknown = sorted(set(state) - QUEUE_STATES)
+    if unknown:
+        raise InvalidInput(
+            f"unknown case state {unknown[0]!r}", hint=", ".join(sorted(QUEUE_STATES))
+        )
+    with request.app.state.runtime.engine.connect() as conn:
+        return {"cases": casework.queue(conn, states=state, limit=limit)}
+
+
+@router.get("/v1/cases/{case_id}")
+def get_case(
+    case_id: int,
+    request: Request,
+    _p: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR)),
+) -> dict[str, Any]:
+    with request.app.state.runtime.engine.connect() as conn:
+        return casework.case_detail(conn, case_id)
+
+
+@router.post("/v1/cases/{case_id}/decision")
+def decide_case(
+    case_id: int,
+    body: DecisionIn,
+    request: Request,
+    principal: Principal = Depends(require(Role.REVIEWER)),
+) -> dict[str, Any]:
+    with request.app.state.runtime.engine.begin() as conn:
+        outcome = case_service(conn, request).decide(
+            case_id,
+            reviewer_of(principal),
+            action=body.action,
+            label=body.label,
+            reason=body.reason,
+        )
+    request.app.state.runtime.delivery_wake.set()
+    return outcome.to_json()
+
+
+@router.post("/v1/cases/{case_id}/escalation")
+def escalate_case(
+    case_id: int,
+    body: EscalationIn,
+    request: Request,
+    principal: Principal = Depends(require(Role.REVIEWER)),
+) -> dict[str, Any]:
+    with request.app.state.runtime.engine.begin() as conn:
+        case_service(conn, request).escalate(case_id, reviewer_of(principal), reason=body.reason)
+    return {"case_id": case_id, "state": "escalated"}
+
+
+@router.post("/v1/cases/bulk-decision")
+def bulk_decide(
+    body: BulkIn,
+    request: Request,
+    principal: Principal = Depends(require(Role.REVIEWER)),
+) -> dict[str, Any]:
+    with request.app.state.runtime.engine.begin() as conn:
+        outcomes = case_service(conn, request).bulk_decide(
+            body.case_ids,
+            reviewer_of(principal),
+            action=body.action,
+            label=body.label,
+            reason=body.reason,
+        )
+    request.app.state.runtime.delivery_wake.set()
+    return {"decided": [o.to_json() for o in outcomes]}
+
+
+@router.get("/v1/decisions/{decision_id}/statement")
+def statement(
+    decision_id: int,
+    request: Request,
+    _p: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR, Role.INTEGRATOR)),
+) -> dict[str, Any]:
+    """The statement of reasons (DSA Art 17) for one decision, automated or human."""
+    with request.app.state.runtime.engine.connect() as conn:
+        return statement_from_facts(statements.statement_facts(conn, decision_id))
