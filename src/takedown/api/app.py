@@ -43,9 +43,8 @@ def create_app(
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (submissions, banks, cases, ledger, lookup, reports, appeals, review, reports, appeals, review):
+    for module in (submissions, banks, cases, ledger, lookup, reports, appeals, review):
         app.include_router(module.router)
-    mount_review_ui(app)
     mount_review_ui(app)
 
     @app.get("/healthz", tags=["ops"])
