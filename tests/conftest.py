@@ -150,3 +150,6 @@ def webhook_sink() -> Iterator[WebhookSink]:
     sink = WebhookSink()
     yield sink
     sink.close()
+
+
+from fake_mastodon import mastodon  # noqa: E402,F401 - a fixture shared by unit and integration tests

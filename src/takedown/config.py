@@ -31,6 +31,10 @@ class Settings:
     lease_seconds: float = 60.0
     policy_path: Path | None = None
     flood_per_hour: int = 100
+    mastodon_url: str | None = None
+    mastodon_token: str = ""
+    mastodon_webhook_secret: str = ""
+    mastodon_status_removal: str = "admin"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -85,4 +89,8 @@ class Settings:
             lease_seconds=get_float("TAKEDOWN_LEASE_SECONDS", cls.lease_seconds),
             policy_path=Path(policy) if policy else None,
             flood_per_hour=get_int("TAKEDOWN_FLOOD_PER_HOUR", cls.flood_per_hour),
+            mastodon_url=env.get("TAKEDOWN_MASTODON_URL") or None,
+            mastodon_token=env.get("TAKEDOWN_MASTODON_TOKEN", ""),
+            mastodon_webhook_secret=env.get("TAKEDOWN_MASTODON_WEBHOOK_SECRET", ""),
+            mastodon_status_removal=env.get("TAKEDOWN_MASTODON_STATUS_REMOVAL", "admin"),
         )

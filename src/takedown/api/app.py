@@ -12,7 +12,17 @@ from fastapi.responses import HTMLResponse
 import takedown
 from takedown.api import problems
 from takedown.api.limits import BodyLimitMiddleware
-from takedown.api.routes import appeals, banks, cases, ledger, lookup, reports, review, submissions
+from takedown.api.routes import (
+    appeals,
+    banks,
+    cases,
+    connectors,
+    ledger,
+    lookup,
+    reports,
+    review,
+    submissions,
+)
 from takedown.config import Settings
 from takedown.services.runtime import Runtime
 from takedown.web.pages import mount as mount_review_ui
@@ -43,7 +53,7 @@ def create_app(
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (submissions, banks, cases, ledger, lookup, reports, appeals, review):
+    for module in (submissions, banks, cases, ledger, lookup, reports, appeals, review, connectors):
         app.include_router(module.router)
     mount_review_ui(app)
 

@@ -1,29 +1,54 @@
-"""Delivers outbox messages as signed webhooks, at least once, with backoff between attempts."""
+"""Delivers outbox messages at least once, with backoff between attempts.
+
+Most messages are signed webhooks; a topic may have its own sender (the Mastodon connector's
+admin-API calls). A sender raising `Unavailable` means no retry can help (e.g. Mastodon cannot
+undelete): the message is kept as dead and the ledger says a person must act.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from takedown.actions.webhook import WebhookSender, next_retry
 from takedown.config import Settings
-from takedown.core.errors import DeliveryError
+from takedown.core.errors import DeliveryError, Unavailable
 from takedown.storage import outbox
 from takedown.storage.ledger import append_event
+from takedown.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 SEND_LEASE = timedelta(seconds=60)
 
 
+Sender = Callable[[OutboxMessage], None]
+
+
 class Deliverer:
-    def __init__(self, engine: Engine, sender: WebhookSender, settings: Settings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        sender: WebhookSender,
+        settings: Settings,
+        *,
+        topic_senders: Mapping[str, Sender] | None = None,
+    ) -> None:
         self.engine = engine
         self.sender = sender
         self.settings = settings
+        self.topic_senders = dict(topic_senders or {})
+
+    def _send(self, message: OutboxMessage) -> None:
+        special = self.topic_senders.get(message.topic)
+        if special is not None:
+            special(message)
+        else:
+            self.sender.send(message.target, message.idempotency_key, message.payload)
 
     def run_once(self, *, limit: int = 50) -> int:
         """Attempt every due message once; returns how many were attempted."""
@@ -31,7 +56,18 @@ class Deliverer:
             due = outbox.claim_due(conn, limit=limit, lease=SEND_LEASE)
         for message in due:
             try:
-                self.sender.send(message.target, message.idempotency_key, message.payload)
+                self._send(message)
+            except Unavailable as error:
+                with self.engine.begin() as conn:
+                    outbox.mark_failed(conn, message.id, error=str(error), retry_at=None)
+                    append_event(
+                        conn,
+                        "action.manual_needed",
+                        f"outbox:{message.id}",
+                        {"key": message.idempotency_key, "topic": message.topic,
+                         "error": str(error)},
+                    )
+                continue
             except DeliveryError as error:
                 retry_at = next_retry(
                     datetime.now(UTC),

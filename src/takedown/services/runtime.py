@@ -13,12 +13,14 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import Engine
 
+from takedown.actions.mastodon import MastodonConnector
 from takedown.actions.webhook import WebhookSender
 from takedown.config import Settings
 from takedown.core.detection import Detector
 from takedown.detect.hashmatch import HashMatchDetector, standard_index_factory
 from takedown.policy import PolicyDecider, load_default_policy, load_policy
 from takedown.queue.base import WorkQueue, make_queue
+from takedown.services import mastodon
 from takedown.services.banks_follow import BankFollower
 from takedown.services.delivery import Deliverer
 from takedown.services.facts import StoredFacts
@@ -60,14 +62,35 @@ class Runtime:
         )
         self._http = http_client or httpx.Client(timeout=10.0)
         self.delivery_wake = threading.Event()
+        self.mastodon = self._mastodon_connector()
         self.worker = Worker(
-            self.engine, self.pipeline, settings, on_committed=lambda _id: self.delivery_wake.set()
+            self.engine,
+            self.pipeline,
+            settings,
+            on_committed=lambda _id: self.delivery_wake.set(),
+            actioners=[mastodon.enqueue_action] if self.mastodon else [],
         )
         self.deliverer = Deliverer(
-            self.engine, WebhookSender(self._http, settings.webhook_secret), settings
+            self.engine,
+            WebhookSender(self._http, settings.webhook_secret),
+            settings,
+            topic_senders={mastodon.TOPIC: mastodon.sender_for(self.mastodon)}
+            if self.mastodon
+            else None,
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _mastodon_connector(self) -> MastodonConnector | None:
+        if not self.settings.mastodon_url:
+            return None
+        return MastodonConnector(
+            self.settings.mastodon_url,
+            self.settings.mastodon_token,
+            self.settings.mastodon_webhook_secret,
+            self._http,
+            status_removal=self.settings.mastodon_status_removal,
+        )
 
     def _distance_for(self, signal_type: str) -> Callable[[str, str], int]:
         """A bank may hold a type this install cannot extract (vPDQ without FFmpeg): such

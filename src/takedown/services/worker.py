@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from takedown.config import Settings
+from takedown.core.content import Submission
 from takedown.core.decisions import ActionKind, Decision, Provenance
 from takedown.core.findings import Finding
 from takedown.queue.base import WorkQueue
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 
+Actioner = Callable[[Connection, Submission, Decision, int], None]
+"""Queues platform actions for a committed decision, inside the decision's transaction."""
+
 
 class Worker:
     def __init__(
@@ -44,12 +48,14 @@ class Worker:
         settings: Settings,
         *,
         on_committed: Callable[[int], None] | None = None,
+        actioners: Sequence[Actioner] = (),
     ) -> None:
         self.engine = engine
         self.pipeline = pipeline
         self.settings = settings
         self.on_committed = on_committed
         self.flood = FloodGuard(settings.flood_per_hour)
+        self.actioners = list(actioners)
 
     def run_once(self, *, limit: int = 32, ids: list[int] | None = None) -> int:
         """Process one batch of runnable items; returns how many were claimed."""
@@ -85,6 +91,8 @@ class Worker:
         try:
             with self.engine.begin() as conn:
                 decision_id = _store_outcome(conn, item, outcome, self.settings)
+                for actioner in self.actioners:
+                    actioner(conn, item.submission, outcome.decision, decision_id)
                 self.flood.record(conn, item.row_id, outcome.findings)
                 subs.mark_done(conn, item.row_id, error=error or "; ".join(outcome.errors) or None)
         except IntegrityError:
