@@ -1,11 +1,11 @@
-"""The issue's 'done when', through the HTTP API alone, on SQLite and PostgreSQL: a banked item is
-removed and queued, a reviewer confirms `remove` TVEC7, the platform gets a signed webhook, the
-user appeals, a different reviewer overturns, the platform gets a signed restore webhook, and
+"""The issue's 'done when', through the HTTP API alone, on SQLite and PostgreSQL: an image at PDQ
+distance 20 from a TVEC bank entry goes to review (default policy), a reviewer decides `remove`
+TVEC7, the platform gets a signed webhook, the user appeals, a different reviewer overturns, the platform gets a signed restore webhook, and
 the ledger holds every step with its provenance."""
 
 from __future__ import annotations
 
-import hashlib
+import io
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +21,31 @@ from takedown.storage.keys import Role, create_key
 from takedown.storage.tables import false_positives
 
 SECRET = "review-secret"
-BANNED = b"\x89PNG\r\n\x1a\n pretend propaganda poster bytes"
+DISTANCE = 20
+
+
+def textured_png() -> bytes:
+    """A deterministic, benign, textured picture (PDQ needs texture for a good-quality hash)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 255, size=(24, 32, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels).resize((256, 192), Image.Resampling.BICUBIC)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def pdq_at_distance(content: bytes, distance: int) -> str:
+    """The image's own PDQ hash with `distance` bits flipped: a bank entry exactly that far."""
+    from takedown.core.content import ContentKind, make_submission
+    from takedown.signals.registry import default_registry
+
+    item = make_submission(item_id="probe", kind=ContentKind.IMAGE, content=content)
+    value = default_registry().get("pdq").extract(item)[0].value
+    flipped = int(value, 16) ^ ((1 << distance) - 1) << 100
+    return f"{flipped:064x}"
 
 
 @pytest.fixture
@@ -54,7 +78,8 @@ def bank_and_submit(client: TestClient, item_id: str = "post-1") -> dict[str, st
         ).status_code
         == 200
     )
-    entry = {"signal_type": "md5", "value": hashlib.md5(BANNED).hexdigest()}
+    image = textured_png()
+    entry = {"signal_type": "pdq", "value": pdq_at_distance(image, DISTANCE)}
     assert (
         client.post("/v1/banks/tvec/entries", headers=admin, json={"entries": [entry]}).status_code
         == 201
@@ -63,7 +88,7 @@ def bank_and_submit(client: TestClient, item_id: str = "post-1") -> dict[str, st
     response = client.post(
         "/v1/submissions",
         headers=integrator,
-        files={"file": ("poster.png", BANNED, "image/png")},
+        files={"file": ("poster.png", image, "image/png")},
         data={"id": item_id, "account_id": "user-7"},
     )
     assert response.status_code == 202, response.text
@@ -98,10 +123,11 @@ def test_remove_appeal_overturn_restore_through_the_api(
     assert [c["item_id"] for c in queue] == ["post-1"]
     case_id = queue[0]["id"]
     detail = client.get(f"/v1/cases/{case_id}", headers=alice).json()
-    assert detail["findings"][0]["bank"] == "tvec" and detail["findings"][0]["distance"] == 0
-    assert (
-        detail["decisions"][0]["stage"] == "auto" and detail["decisions"][0]["action"] == "remove"
-    )
+    match = next(f for f in detail["findings"] if f.get("bank") == "tvec")
+    assert (match["signal_type"], match["distance"]) == ("pdq", DISTANCE)
+    auto = detail["decisions"][0]
+    assert (auto["stage"], auto["action"]) == ("auto", "queue")
+    assert auto["provenance"]["entry_ids"] == [1] and auto["provenance"]["policy_version"]
 
     decided = client.post(
         f"/v1/cases/{case_id}/decision",
@@ -113,6 +139,7 @@ def test_remove_appeal_overturn_restore_through_the_api(
     assert decided.json()["decision"]["provenance"]["entry_ids"] == [1]
 
     hooks = hooks_for(webhook_sink, "post-1", 2)
+    assert hooks[0]["json"]["decision"]["action"] == "queue"
     human = next(h for h in hooks if h["json"].get("stage") == "review")
     verify(SECRET, human["headers"], human["body"])
     assert human["json"]["decision"]["action"] == "remove"

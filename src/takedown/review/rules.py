@@ -29,10 +29,13 @@ NON_VIOLATING: frozenset[str] = frozenset(
     {TvecLabel.NOT_TVEC.value, TvecLabel.NEWS_EXCEPTION.value}
 )
 
-# User reports raise a case's priority one step each, up to this ceiling; a report about an
-# item with no case opens one at REPORT_CASE_PRIORITY.
-REPORT_CASE_PRIORITY = 2
-MAX_PRIORITY = 10
+# Priorities share the policy's scale (the default policy uses 20-100). A user report about an
+# item with no case opens one at the policy's notice priority; each further report raises an
+# undecided case a step (below removal orders and threats to life); escalation puts a case at the top, beside removal orders.
+REPORT_CASE_PRIORITY = 20
+REPORT_PRIORITY_STEP = 10
+MAX_PRIORITY = 100
+REPORT_PRIORITY_CAP = 90
 
 
 def parse_action(value: str) -> ActionKind:

@@ -19,6 +19,8 @@ from takedown.review.ports import ReviewStore, Row
 from takedown.review.rules import (
     MAX_PRIORITY,
     REPORT_CASE_PRIORITY,
+    REPORT_PRIORITY_CAP,
+    REPORT_PRIORITY_STEP,
     clean_reason,
     false_positive_targets,
     human_decision,
@@ -182,7 +184,7 @@ class CaseService:
         else:
             case_id, priority = int(case["id"]), int(case["priority"])
             if case["state"] in (CaseState.OPEN.value, CaseState.ESCALATED.value):
-                priority = min(MAX_PRIORITY, priority + 1)
+                priority = max(priority, min(REPORT_PRIORITY_CAP, priority + REPORT_PRIORITY_STEP))
                 self.store.set_priority(case_id, priority)
         report_id = self.store.insert_report(
             submission_id=submission_id, case_id=case_id, reporter=reporter, reason=text

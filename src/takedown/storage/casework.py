@@ -1,8 +1,9 @@
 """Read models for the reviewer: the ordered queue, one case with everything needed to decide
 it, the appeals queue, and the facts a statement of reasons is built from.
 
-Queue order: removal orders first (their one-hour clock runs), then priority (severity, raised
-by user reports and escalation), then the nearest deadline, then the oldest case.
+Queue order: removal orders first (their one-hour clock runs), then priority (the policy's
+priority, raised by user reports and escalation), then the nearest deadline, then the oldest.
+A removal order is an item submitted with source `removal_order`, or a case with a deadline.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def is_removal_order(source: str, meta: Any, due_at: Any = None) -> bool:
+    return (
+        source == REMOVAL_ORDER_SOURCE
+        or bool((meta or {}).get("removal_order"))
+        or due_at is not None
+    )
+
+
 def _report_counts() -> Any:
     return (
         select(reports.c.submission_id, func.count().label("n"))
@@ -45,7 +54,7 @@ def queue(
     conn: Connection, *, states: Sequence[str] = ("open",), limit: int = 200
 ) -> list[dict[str, Any]]:
     counts = _report_counts()
-    is_order = submissions.c.source == REMOVAL_ORDER_SOURCE
+    is_order = or_(submissions.c.source == REMOVAL_ORDER_SOURCE, cases.c.due_at.is_not(None))
     query = (
         select(
             cases,
@@ -81,7 +90,7 @@ def queue(
             "assignee": r.assignee,
             "opened_at": _iso(r.opened_at),
             "due_at": _iso(r.due_at),
-            "removal_order": r.source == REMOVAL_ORDER_SOURCE,
+            "removal_order": r.source == REMOVAL_ORDER_SOURCE or r.due_at is not None,
             "reports": int(r.reports),
         }
         for r in conn.execute(query)
@@ -199,7 +208,7 @@ def case_detail(conn: Connection, case_id: int) -> dict[str, Any]:
             "source": row.source,
             "created_at": _iso(row.item_created_at),
             "content_bytes": int(row.content_bytes or 0),
-            "removal_order": row.source == REMOVAL_ORDER_SOURCE,
+            "removal_order": is_removal_order(row.source, row.meta, row.due_at),
         },
         "findings": found,
         "decisions": [

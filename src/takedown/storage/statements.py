@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from takedown.core.errors import NotFound
-from takedown.storage.casework import REMOVAL_ORDER_SOURCE
+from takedown.storage.casework import is_removal_order
 from takedown.storage.tables import appeals, cases, decisions, findings, reports, submissions
 
 
@@ -33,6 +33,7 @@ def statement_facts(conn: Connection, decision_id: int) -> dict[str, Any]:
             submissions.c.item_id,
             submissions.c.kind,
             submissions.c.source,
+            submissions.c.meta,
             submissions.c.created_at.label("content_date"),
         )
         .join(submissions, submissions.c.id == decisions.c.submission_id)
@@ -79,7 +80,7 @@ def statement_facts(conn: Connection, decision_id: int) -> dict[str, Any]:
                 select(func.count()).select_from(reports).where(reports.c.submission_id == sub_id)
             ).scalar_one()
         ),
-        "removal_order": row.source == REMOVAL_ORDER_SOURCE,
+        "removal_order": is_removal_order(row.source, row.meta),
         "case_id": None if case_id is None else int(case_id),
         "appeal_id": None if appeal is None else int(appeal.id),
         "supersedes": [int(i) for i in earlier],
