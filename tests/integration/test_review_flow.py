@@ -1,7 +1,7 @@
 """The issue's 'done when', through the HTTP API alone, on SQLite and PostgreSQL: an image at PDQ
 distance 20 from a TVEC bank entry goes to review (default policy), a reviewer decides `remove`
-TVEC7, the platform gets a signed webhook, the user appeals, a different reviewer overturns, the platform gets a signed restore webhook, and
-the ledger holds every step with its provenance."""
+TVEC7, the platform gets a signed webhook, the user appeals, a different reviewer overturns, the
+platform gets a signed restore webhook, and the ledger holds every step with its provenance."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ NON_VIOLATING: frozenset[str] = frozenset(
 
 # Priorities share the policy's scale (the default policy uses 20-100). A user report about an
 # item with no case opens one at the policy's notice priority; each further report raises an
-# undecided case a step (below removal orders and threats to life); escalation puts a case at the top, beside removal orders.
+# undecided case a step, never past removal orders and threats to life; escalation puts a case
+# at the top, beside removal orders.
 REPORT_CASE_PRIORITY = 20
 REPORT_PRIORITY_STEP = 10
 MAX_PRIORITY = 100
