@@ -12,7 +12,8 @@ the same text. Steps, in order:
 4. Confusables: Cyrillic/Greek letters that look Latin become Latin when the word mixes
    scripts, or when the whole text is mostly Latin; Latin lookalikes (`ɪ`, `ı`, `ł`) become
    ASCII. Real Russian, Greek or Arabic text is left alone.
-5. Leetspeak inside words (`h3ll0`, `1$1$`), but never in plain numbers (`2024`, `$100`).
+5. Leetspeak inside words (`h3ll0`, `1$1$`, `aleppo'$`), but never in plain numbers (`2024`,
+   `$100`, `50%`) or @mentions (user names are identifiers).
 6. Letter-spaced words (`i s i s`, `i.s.i.s`) are joined; whitespace collapsed.
 
 The result is idempotent (`normalize_text(normalize_text(t)) == normalize_text(t)`), which a
@@ -33,7 +34,7 @@ _ARABIC_STRIP = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670", "\u0640"}
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
          "$": "s"}
 _LEET_CHARS = "".join(re.escape(c) for c in _LEET)
-_TOKEN = re.compile(rf"[\w{_LEET_CHARS}]+")
+_TOKEN = re.compile(rf"[\w{_LEET_CHARS}'’]+")
 _NUMBER = re.compile(r"[$@]?\d+(?:[.,]\d+)*%?")
 _SPACED = re.compile(r"(?<![\w])(?:[^\W\d_][ .\-_*·•]){2,}[^\W\d_](?![\w])")
 _SPACERS = re.compile(r"[ .\-_*·•]")
@@ -57,7 +58,7 @@ def _latin_lookalike(char: str) -> str | None:
     if not found:
         return None
     for homoglyph in found[0]["homoglyphs"]:
-        candidate = homoglyph["c"].casefold()
+        candidate = str(homoglyph["c"]).casefold()
         if len(candidate) == 1 and "a" <= candidate <= "z":
             return candidate
     return None
@@ -123,13 +124,16 @@ def _unconfuse(text: str) -> str:
 def _deleet(text: str) -> str:
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
+        if word.startswith("@") and len(word) > 1 and word[1] not in _LEET:
+            return word
+        return fix_word(word)
+
+    def fix_word(word: str) -> str:
         if not any(c in _LEET for c in word) or _NUMBER.fullmatch(word):
             return word
         has_letter = any(c.isalpha() for c in word)
         has_symbol = any(c in "@$" for c in word)
         if not (has_letter or (has_symbol and any(c.isdigit() for c in word))):
-            return word
-        if word[0] == "@" and not any(c.isdigit() or c == "$" for c in word):
             return word
         return "".join(_LEET.get(c, c) for c in word)
 

@@ -142,7 +142,7 @@ def _for_variants(pixels: np.ndarray) -> np.ndarray:
 def _upscaled(pixels: np.ndarray) -> np.ndarray:
     """2x bicubic: a downsized copy then meets PDQ's filter at about the original's scale."""
     image = Image.fromarray(pixels)
-    return np.asarray(image.resize((image.width * 2, image.height * 2), Image.BICUBIC))
+    return np.asarray(image.resize((image.width * 2, image.height * 2), Image.Resampling.BICUBIC))
 
 
 def _variant_hashes(pixels: np.ndarray, identity: str) -> list[str]:

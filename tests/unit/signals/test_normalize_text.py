@@ -29,6 +29,8 @@ from takedown.signals.normalize import normalize_text
         ("café naïve", "cafe naive"),
         ("𝐛𝐨𝐥𝐝 𝕥𝕖𝕩𝕥", "bold text"),
         ("straße", "strasse"),
+        ("aleppo'$ fall", "aleppo's fall"),
+        ("@us\u0435r2024 h3ll0", "@user2024 hello"),
     ],
 )
 def test_evasions_collapse(evasive: str, plain: str) -> None:
