@@ -41,13 +41,14 @@ class FloodGuard:
             ).scalars()
         )
         since = datetime.now(UTC) - WINDOW
-        counts = dict(
-            conn.execute(
+        counts: dict[int, int] = {
+            int(entry_id): int(n)
+            for entry_id, n in conn.execute(
                 select(entry_hits.c.entry_id, func.count())
                 .where(entry_hits.c.entry_id.in_(entry_ids), entry_hits.c.at >= since)
                 .group_by(entry_hits.c.entry_id)
             ).all()
-        )
+        }
         flooding = {e for e in entry_ids if counts.get(e, 0) >= self.per_hour}
         marked = quarantined | flooding
         return [
