@@ -19,6 +19,7 @@ one vectorised scan otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from takedown.index.base import Match
 from takedown.index.pdq_segment import HASH_BYTES, PdqSegment, hamming_scan
 
 DEFAULT_THRESHOLD = 31
+_NO_DEAD = np.zeros(0, dtype=np.uint8)
 MAX_THRESHOLD = 256
 
 
@@ -89,7 +91,7 @@ def _check_threshold(threshold: int) -> int:
 class _Delta:
     """Append-only buffer of recent additions; positions never move until compaction."""
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int = 64) -> None:
         self.planes = np.zeros((4, capacity), dtype="<u8")  # word-major: scans read columns
         self.ids = np.zeros(capacity, dtype=np.int64)
         self.live = np.zeros(capacity, dtype=bool)
@@ -165,7 +167,7 @@ class PdqIndex:
             if segment is not None
             else PdqSegment.build(np.zeros((0, 32), np.uint8), np.zeros(0, np.int64))
         )
-        self._dead = np.zeros((len(self._main) + 7) // 8, dtype=np.uint8)
+        self._dead = _NO_DEAD  # a bit per row, allocated on the first removal
         self._dead_count = 0
         self._id_low, self._id_high = self._id_range(self._main)
         self._delta = _Delta()
@@ -235,10 +237,14 @@ class PdqIndex:
         found = sum(self._delta.remove(entry_id) for entry_id in ids.tolist())
         in_range = ids[(ids >= self._id_low) & (ids <= self._id_high)]
         if len(in_range):
-            found += self._kill_rows(self._main, self._dead, in_range)
+            found += self._kill_rows(in_range)
         return found
 
-    def _kill_rows(self, segment: PdqSegment, dead: np.ndarray, ids: np.ndarray) -> int:
+    def _kill_rows(self, ids: np.ndarray) -> int:
+        segment = self._main
+        if len(self._dead) == 0:
+            self._dead = np.zeros((len(segment) + 7) // 8, dtype=np.uint8)
+        dead = self._dead
         if len(ids) == 1:
             rows = np.flatnonzero(segment.entry_ids == ids[0])
         else:
@@ -276,9 +282,11 @@ class PdqIndex:
     def _compact(self, snapshot: _Snapshot, taken: int) -> None:
         try:
             main = snapshot.main
-            alive = np.flatnonzero(
-                np.unpackbits(snapshot.dead, bitorder="little")[: len(main)] == 0
-            )
+            if len(snapshot.dead):
+                bits = np.unpackbits(snapshot.dead, bitorder="little")[: len(main)]
+                alive = np.flatnonzero(bits == 0)
+            else:
+                alive = np.arange(len(main))
             fresh = np.flatnonzero(snapshot.delta_live)
             hashes = np.concatenate(
                 [
@@ -292,18 +300,18 @@ class PdqIndex:
             segment = PdqSegment.build(hashes, ids)
             with self._lock:
                 old = self._delta
-                tail = _Delta(max(1024, old.size - taken))
+                tail = _Delta(max(64, old.size - taken))
                 keep = np.arange(taken, old.size)[old.live[taken : old.size]]
                 tail.append(old.ids[keep], old.planes[:, keep].T)
                 self._main = segment
-                self._dead = np.zeros((len(segment) + 7) // 8, dtype=np.uint8)
+                self._dead = _NO_DEAD
                 self._dead_count = 0
                 self._id_low, self._id_high = self._id_range(segment)
                 self._delta = tail
                 log = np.unique(np.asarray(self._removal_log or [], dtype=np.int64))
                 # Entries removed while the segment was built must stay removed.
                 if len(log):
-                    self._kill_rows(segment, self._dead, log)
+                    self._kill_rows(log)
         finally:
             with self._lock:
                 self._removal_log = None
@@ -330,11 +338,20 @@ class PdqIndex:
             query_index = np.concatenate([query_index, dq[live]])
             entry_ids = np.concatenate([entry_ids, snap.delta_ids[drow[live]]])
             distance = np.concatenate([distance, dd[live]])
+        if len(entry_ids) < 2:
+            return query_index, entry_ids, distance
         order = np.lexsort((entry_ids, distance, query_index))
         return query_index[order], entry_ids[order], distance[order]
 
     def query(self, value: str, threshold: int = DEFAULT_THRESHOLD) -> list[Match]:
-        return self.query_many([value], threshold)[0]
+        raw = b""
+        if isinstance(value, str) and len(value) == 2 * HASH_BYTES:
+            with contextlib.suppress(ValueError):
+                raw = bytes.fromhex(value)
+        if len(raw) != HASH_BYTES:  # let the general parser explain what is wrong
+            return self.query_many([value], threshold)[0]
+        _, entry_ids, distance = self.search(np.frombuffer(raw, dtype=np.uint8), threshold)
+        return list(zip(distance.tolist(), entry_ids.tolist(), strict=True))
 
     def query_many(
         self, values: Sequence[str], threshold: int = DEFAULT_THRESHOLD

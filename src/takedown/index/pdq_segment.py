@@ -12,10 +12,10 @@ Why this shape (measured in bench/pdq_index.py, written up in docs/performance.m
   within L bits on the pair (c, c^1), so the 8 bits of the partner chunk that each posting
   carries may differ in at most L - d(c) places. That rejects ~85% of random candidates with
   sequential reads, before the random reads of whole hashes; survivors get an exact popcount.
-* **CSR postings, not hash maps.** Per chunk: `offsets[c]` (65,537 uint32) and `postings[c]`
+* **CSR postings, not hash maps.** Per chunk: `offsets[c]` (65,537 of them) and `postings[c]`
   (row numbers sorted by that chunk's value, 24 bits of row + 8 bits of signature in a
   uint32). Rows themselves are sorted by chunk 0, so chunk 0 needs no postings: 32 B hash +
-  15 × 4 B + the entry id = 96 B per hash with 32-bit entry ids, plus 4 MiB of offsets.
+  15 × 4 B + the entry id = 96 B per hash with 32-bit entry ids, plus 3 MiB of offsets.
   faiss's IndexBinaryMultiHash keeps hash maps of 64-bit ids instead (HMA: ~677 B per hash).
   Beyond 2**24 rows postings hold plain 32-bit rows and the signature filter is skipped.
 * **Vectorised verification.** Candidates are gathered with `np.take` (much faster than fancy
@@ -28,7 +28,6 @@ Thresholds above 31 fall back to an exact linear scan, so a query is never appro
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -43,7 +42,7 @@ _FLIPS = np.array([0] + [1 << bit for bit in range(16)], dtype=np.uint16)
 # Postings hold a row number in their low 24 bits and, while rows fit, 8 bits of the partner
 # chunk in the top 8: a signature that rejects most candidates before their rows are read.
 ROW_BITS = 24
-MAX_PACKED_ROWS = 1 << ROW_BITS
+MAX_PACKED_ROWS = (1 << ROW_BITS) - 1
 _ROW_MASK = np.uint32((1 << ROW_BITS) - 1)
 # Upper bound on candidates materialised at once; keeps temporaries around 100 MB.
 _CANDIDATE_BUDGET = 2_000_000
@@ -142,14 +141,40 @@ def _column_distance(
     return np.bitwise_count(candidate[:, word] ^ np.take(query_words[:, word], query_index))
 
 
-@dataclass(frozen=True)
 class PdqSegment:
-    """Read-only MIH tables over n hashes; rows are sorted by chunk 0 (see module docstring)."""
+    """Read-only MIH tables over n hashes; rows are sorted by chunk 0 (see module docstring).
 
-    hashes: np.ndarray  # (n, 32) uint8, the canonical bytes of each hash
-    entry_ids: np.ndarray  # (n,) <u4 or <i8, the bank entry each row belongs to
-    offsets: np.ndarray  # (16, 65537) <u4, bucket start per chunk value
-    postings: np.ndarray  # (15, n) <u4, rows sorted by chunks 1..15
+    hashes     (n, 32) uint8     the canonical bytes of each hash
+    entry_ids  (n,) <u4 or <i8   the bank entry each row belongs to
+    offsets    (16, 65537) <u4   bucket start per chunk value (held as 3 bytes each while
+                                 n < 2**24: 1 MiB less, which is 1 B per hash at 1M hashes)
+    postings   (15, n) <u4       rows (and signatures) sorted by chunks 1..15
+    """
+
+    def __init__(
+        self, hashes: np.ndarray, entry_ids: np.ndarray, offsets: np.ndarray, postings: np.ndarray
+    ) -> None:
+        self.hashes = hashes
+        self.entry_ids = entry_ids
+        self.postings = postings
+        self._flat_postings = postings.reshape(-1)
+        self._plans: dict[int, _Plan] = {}
+        flat = np.ascontiguousarray(offsets, dtype="<u4").reshape(-1)
+        if len(hashes) <= MAX_PACKED_ROWS:
+            packed = np.zeros(flat.size * 3 + 1, dtype=np.uint8)
+            packed[:-1].reshape(-1, 3)[:] = flat.view(np.uint8).reshape(-1, 4)[:, :3]
+            self._offset_store = packed
+            # Overlapping unaligned 4-byte reads at a 3-byte stride; the mask drops byte 4.
+            self._flat_offsets = np.ndarray((flat.size,), dtype="<u4", buffer=packed, strides=(3,))
+            self._offset_mask = np.uint32(0xFFFFFF)
+        else:
+            self._offset_store = flat
+            self._flat_offsets = flat
+            self._offset_mask = np.uint32(0xFFFFFFFF)
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return (self._flat_offsets & self._offset_mask).reshape(CHUNKS, BUCKETS + 1)
 
     @classmethod
     def build(cls, hashes: np.ndarray, entry_ids: np.ndarray) -> PdqSegment:
@@ -176,38 +201,24 @@ class PdqSegment:
                 postings[chunk - 1] = order
         return cls(hashes, ids, offsets, postings)
 
-    @classmethod
-    def rebuild_offsets(cls, hashes: np.ndarray) -> np.ndarray:
-        """Offsets are cheap to recount (16 bincounts), so the file format does not store them."""
-        offsets = np.zeros((CHUNKS, BUCKETS + 1), dtype="<u4")
-        chunk_values = hashes.view("<u2")
-        for chunk in range(CHUNKS):
-            column = np.ascontiguousarray(chunk_values[:, chunk])
-            np.cumsum(np.bincount(column, minlength=BUCKETS), out=offsets[chunk, 1:])
-        return offsets
-
     def __len__(self) -> int:
         return len(self.hashes)
 
     @property
     def nbytes(self) -> int:
         return int(
-            self.hashes.nbytes + self.entry_ids.nbytes + self.offsets.nbytes + self.postings.nbytes
+            self.hashes.nbytes
+            + self.entry_ids.nbytes
+            + self._offset_store.nbytes
+            + self.postings.nbytes
         )
 
     @property
     def words(self) -> np.ndarray:
         return self.hashes.view("<u8")
 
-    def __post_init__(self) -> None:
-        # Flat views and per-threshold probe plans, computed once: a single query is only a
-        # few hundred microseconds, so every avoided numpy call shows.
-        object.__setattr__(self, "_flat_offsets", self.offsets.reshape(-1))
-        object.__setattr__(self, "_flat_postings", self.postings.reshape(-1))
-        object.__setattr__(self, "_plans", {})
-
     def _plan(self, threshold: int) -> _Plan:
-        plans: dict[int, _Plan] = self._plans  # type: ignore[attr-defined]
+        plans = self._plans
         plan = plans.get(threshold)
         if plan is None:
             chunks, flips, budgets = probe_plan(threshold)
@@ -255,7 +266,7 @@ class PdqSegment:
         count = len(queries)
         probes = len(plan.chunks)
         query_chunks = queries.view("<u2")
-        flat_offsets: np.ndarray = self._flat_offsets  # type: ignore[attr-defined]
+        flat_offsets = self._flat_offsets
         # Probe-major order (probe, query), so chunk 0's probes come first for every query.
         if count == 1:
             keys = (query_chunks[0, plan.chunks] ^ plan.flips) + plan.key_base
@@ -266,7 +277,10 @@ class PdqSegment:
             position_base = np.repeat(plan.position_base, count)
             partner_bytes = query_chunks[:, plan.partners].T.ravel()
         starts = np.take(flat_offsets, keys)
-        lengths = np.take(flat_offsets, keys + 1) - starts
+        starts &= self._offset_mask
+        lengths = np.take(flat_offsets, keys + 1)
+        lengths &= self._offset_mask
+        lengths -= starts
         ends = np.cumsum(lengths, dtype=np.int64)
         total = int(ends[-1])
         if total == 0:
@@ -280,7 +294,7 @@ class PdqSegment:
         positions = np.repeat(shift, lengths)
         positions += _arange(total)
         rows0 = positions[:split]
-        postings = np.take(self._flat_postings, positions[split:])  # type: ignore[attr-defined]
+        postings = np.take(self._flat_postings, positions[split:])
         rest_lengths = lengths[first_rest:]
         if len(self) <= MAX_PACKED_ROWS:
             # Signature filter: the partner chunk's 8 stored bits may differ in at most

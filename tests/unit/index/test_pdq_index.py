@@ -199,12 +199,13 @@ def test_large_and_negative_entry_ids_round_trip() -> None:
     assert [index.query(r, 0) for r in rows] == [[(0, i)] for i in ids]
 
 
-def test_memory_is_96_bytes_per_hash_plus_fixed_offsets() -> None:
+def test_memory_is_96_bytes_per_hash_plus_3_mib_of_offsets() -> None:
     rng = np.random.default_rng(19)
     n = 50_000
     segment = PdqSegment.build(rng.integers(0, 256, (n, 32), dtype=np.uint8), np.arange(n))
-    assert segment.nbytes - segment.offsets.nbytes == 96 * n
-    assert segment.offsets.nbytes == 16 * 65_537 * 4
+    # 32 B hash + 15 postings x 4 B + 4 B entry id; offsets are 3 bytes each below 2**24 rows.
+    assert segment.nbytes == 96 * n + 16 * 65_537 * 3 + 1
+    assert segment.offsets.shape == (16, 65_537) and int(segment.offsets[5, -1]) == n
 
 
 @pytest.mark.parametrize(
