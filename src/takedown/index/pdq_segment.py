@@ -276,9 +276,10 @@ class PdqSegment:
             keys = ((query_chunks[:, plan.chunks] ^ plan.flips).T + plan.key_base[:, None]).ravel()
             position_base = np.repeat(plan.position_base, count)
             partner_bytes = query_chunks[:, plan.partners].T.ravel()
-        starts = np.take(flat_offsets, keys)
+        # Fancy indexing, not np.take: take would copy the strided offsets whole every call.
+        starts = flat_offsets[keys]
         starts &= self._offset_mask
-        lengths = np.take(flat_offsets, keys + 1)
+        lengths = flat_offsets[keys + 1]
         lengths &= self._offset_mask
         lengths -= starts
         ends = np.cumsum(lengths, dtype=np.int64)
