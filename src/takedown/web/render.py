@@ -39,14 +39,15 @@ _env = Environment(
 
 
 def page(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
-    html = _env.get_template(name).render(
-        request=request,
-        prefix=PREFIX,
-        labels=LABELS,
-        flash=request.query_params.get("done"),
-        error=request.query_params.get("error"),
-        **context,
-    )
+    values: dict[str, Any] = {
+        "request": request,
+        "prefix": PREFIX,
+        "labels": LABELS,
+        "flash": request.query_params.get("done"),
+        "error": request.query_params.get("error"),
+        "session": None,
+    }
+    html = _env.get_template(name).render({**values, **context})
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
