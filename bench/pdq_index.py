@@ -144,8 +144,8 @@ def main() -> int:
     def td_single(count: int) -> list[set[int]]:
         return [{e for _, e in td.query(h, t)} for h in query_hex[:count]]
 
-    def td_batch() -> list[set[int]]:
-        return [{e for _, e in r} for r in td.query_many(query_hex, t)]
+    def td_batch(count: int) -> list[set[int]]:
+        return [{e for _, e in r} for r in td.query_many(query_hex[:count], t)]
 
     # HMA.
     hma = None
@@ -165,9 +165,9 @@ def main() -> int:
     def hma_single(count: int) -> list[set[int]]:
         return [{m.metadata for m in hma.query(h)} for h in query_hex[:count]]
 
-    def hma_batch() -> list[set[int]]:
-        result = hma.index.search_with_distance_in_result(query_hex, t)
-        return [{int(i) for i, _, _ in result[h]} for h in query_hex]
+    def hma_batch(count: int) -> list[set[int]]:
+        result = hma.index.search_with_distance_in_result(query_hex[:count], t)
+        return [{int(i) for i, _, _ in result[h]} for h in query_hex[:count]]
 
     def flat_single(count: int) -> list[set[int]]:
         found = []
@@ -176,12 +176,13 @@ def main() -> int:
             found.append(set(lab.tolist()))
         return found
 
-    def flat_batch() -> list[set[int]]:
-        lim, _, lab = flat.range_search(queries, t + 1)
-        return [set(lab[lim[i] : lim[i + 1]].tolist()) for i in range(len(queries))]
+    def flat_batch(count: int) -> list[set[int]]:
+        lim, _, lab = flat.range_search(queries[:count], t + 1)
+        return [set(lab[lim[i] : lim[i + 1]].tolist()) for i in range(count)]
 
     flat_count = min(args.queries, max(50, int(2e8 // max(args.n, 1))))
-    methods: dict[str, tuple[Callable[[int], list[set[int]]], Callable[[], Any], int]] = {
+    Run = Callable[[int], list[set[int]]]
+    methods: dict[str, tuple[Run, Run, int]] = {
         "takedown": (td_single, td_batch, args.queries),
         "faiss_flat": (flat_single, flat_batch, flat_count),
     }
@@ -195,16 +196,16 @@ def main() -> int:
         for name, (one, many, count) in methods.items():
             seconds, found_single[name] = timed(lambda one=one, count=count: one(count))
             single[name].append(count / seconds)
-            seconds, found_batch[name] = timed(many)
-            batched[name].append(len(queries) / seconds)
+            seconds, found_batch[name] = timed(lambda many=many, count=count: many(count))
+            batched[name].append(count / seconds)
 
     for name, (_, _, count) in methods.items():
         report[name] = {
             "qps": round(statistics.median(single[name]), 1),
             "qps_batched": round(statistics.median(batched[name]), 1),
             "recall": recall(found_single[name], truth[:count]),
-            "recall_batched": recall(found_batch[name], truth),
-            "single_queries": count,
+            "recall_batched": recall(found_batch[name], truth[:count]),
+            "queries_timed": count,
         }
     report["takedown"].update(
         bytes_per_hash=round(td.nbytes / args.n, 1),
@@ -221,21 +222,30 @@ def main() -> int:
         report["speedup_vs_hma_batched"] = round(
             report["takedown"]["qps_batched"] / report["hma"]["qps_batched"], 1
         )
-    report["takedown"].update(incremental(td, data, rng, t))
+    report["takedown"].update(incremental(td, data, query_hex, rng, t))
     return emit(report, args.json)
 
 
-def incremental(td: PdqIndex, data: np.ndarray, rng: np.random.Generator, t: int) -> dict[str, Any]:
+def incremental(
+    td: PdqIndex, data: np.ndarray, query_hex: list[str], rng: np.random.Generator, t: int
+) -> dict[str, Any]:
     """Add/remove visibility, compaction, save and load times for Takedown's index."""
     fresh = hexes(rng.integers(0, 256, (1, 32), dtype=np.uint8))[0]
     start = time.perf_counter()
-    td.add(10**12, fresh)
-    visible = any(e == 10**12 for _, e in td.query(fresh, t))
+    td.add(4_000_000_000, fresh)
+    visible = any(e == 4_000_000_000 for _, e in td.query(fresh, t))
     add_ms = (time.perf_counter() - start) * 1e3
     start = time.perf_counter()
     td.remove(0)
     gone = all(e != 0 for _, e in td.query(hexes(data[:1])[0], t))
     remove_ms = (time.perf_counter() - start) * 1e3
+    # Worst case between merges: the delta buffer one entry short of its limit.
+    pending = td.delta_limit - 2
+    extra = rng.integers(0, 256, (pending, 32), dtype=np.uint8)
+    td.add_many(np.arange(pending) + 4_100_000_000, extra)
+    probes = query_hex[:200]
+    seconds, _ = timed(lambda: [td.query(h, t) for h in probes])
+    full_delta_qps = len(probes) / seconds
     compact_s, _ = timed(lambda: td.compact(wait=True))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.tdx"
@@ -253,6 +263,8 @@ def incremental(td: PdqIndex, data: np.ndarray, rng: np.random.Generator, t: int
         "add_visible": visible,
         "remove_then_query_ms": round(remove_ms, 2),
         "remove_visible": gone,
+        "delta_limit": td.delta_limit,
+        "qps_with_full_delta": round(full_delta_qps, 1),
         "compact_s": round(compact_s, 2),
         "save_s": round(save_s, 2),
         "load_s": round(load_s, 2),
