@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,10 @@ import uvicorn
 
 from takedown.api.app import create_app
 from takedown.config import Settings
+from takedown.core.content import Submission
+from takedown.core.findings import Finding
+from takedown.core.signals import Signal
+from takedown.services.runtime import Runtime
 from takedown.storage.keys import Role, create_key
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,6 +34,33 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+class PhraseDetector:
+    """A small, deterministic text detector (Detector protocol) standing in for the trained
+    classifier, so the UI's classifier score and evidence highlighting can be checked exactly."""
+
+    name = "phrases"
+    version = "1"
+    phrases = ("join the fight", "demo recruitment")
+
+    def detect(self, submission: Submission, signals: Sequence[Signal] = ()) -> list[Finding]:
+        text = (submission.text or "").lower()
+        spans = [
+            {"start": at, "end": at + len(p), "text": submission.text[at : at + len(p)]}
+            for p in self.phrases
+            if submission.text and (at := text.find(p)) >= 0
+        ]
+        if not spans:
+            return []
+        return [
+            Finding(
+                detector=f"{self.name}@{self.version}",
+                label="TVEC6",
+                score=0.95,
+                evidence={"terms": [{"term": s["text"].lower()} for s in spans], "spans": spans},
+            )
+        ]
 
 
 def _free_port() -> int:
@@ -57,7 +88,7 @@ def live_server(tmp_path: Path, webhook_sink: Any) -> Iterator[LiveServer]:
         webhook_backoff_seconds=0.05,
         lease_seconds=5,
     )
-    app = create_app(settings)
+    app = create_app(settings, runtime=Runtime(settings, extra_detectors=[PhraseDetector()]))
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

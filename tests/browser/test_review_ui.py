@@ -85,7 +85,7 @@ def seed(server: Any) -> str:
                 "id": "text-1",
                 "kind": "text",
                 "account_id": "acct-9",
-                "text": "Join us at the harbour rally on Saturday, everyone welcome.",
+                "text": "Demo recruitment text: join the fight, meet at the harbour on Saturday.",
             }
         ]
         assert http.post("/v1/submissions", headers=auth, json={"items": items}).status_code == 202
@@ -138,7 +138,9 @@ def test_reviewer_works_the_queue_with_the_keyboard(
     assert rows.count() == 3
     items = [rows.nth(i).get_attribute("data-href") for i in range(3)]
     first_item = page.inner_text("table.queue tbody tr:nth-child(1) td:nth-child(3)")
-    assert first_item.startswith("poster-1")  # priority 70 (exact match), oldest first
+    assert first_item.startswith("poster-1")  # exact matches (70) first, the oldest first
+    third = [c.strip() for c in rows.nth(2).locator("td").all_inner_texts()]
+    assert third[2:7] == ["text-1", "text", "TVEC6", "50", "1"]  # classifier 40 + one report
     page.keyboard.press("j")
     page.keyboard.press("j")
     page.keyboard.press("k")
@@ -180,6 +182,13 @@ def test_reviewer_works_the_queue_with_the_keyboard(
     )[0]
     verify("browser-secret", hook["headers"], hook["body"])
     assert hook["json"]["decision"]["label"] == "TVEC7"
+
+    page.goto(f"{live_server.url}{items[2]}")
+    marks = page.locator("#content-text mark").all_inner_texts()
+    assert marks == ["Demo recruitment", "join the fight"]
+    assert "0.95" in page.inner_text("section.card:has(h2:text('Classifier scores'))")
+    assert "Looks like recruitment" in page.inner_text("main")
+    shot(page, screenshots, "review-text-case")
     page.close()
 
 
