@@ -105,7 +105,7 @@ def queue_page(request: Request) -> Response:
         view=view,
         views=_views(session.is_lead),
         open_appeals=len(appeals),
-        actions=ACTIONS[:4],
+        actions=[ACTIONS[3], *ACTIONS[:3]],
     )
 
 

@@ -78,6 +78,8 @@
       } else if (key === "x" && current >= 0) {
         const box = rows[current].querySelector("input[type=checkbox]");
         if (box) box.checked = !box.checked;
+      } else if (key === "b" && document.querySelector(".bulkbar input[name=reason]")) {
+        document.querySelector(".bulkbar input[name=reason]").focus();
       } else handled = false;
     } else if (page === "case") {
       if (key === "v") toggleMedia();
