@@ -64,6 +64,7 @@ def reference_check(root: Path) -> dict[str, object]:
     differs: list[str] = []
     hma_differs: list[str] = []
     drift: dict[str, int] = {}
+    good: set[str] = set()
     for path in tqdm(files_under(root), desc="reference check", file=sys.stderr):
         data = path.read_bytes()
         name = path.relative_to(root).as_posix()
@@ -73,6 +74,8 @@ def reference_check(root: Path) -> dict[str, object]:
             unreadable.append(name)
             continue
         checked += 1
+        if not ours.low_quality:
+            good.add(name)
         if ours.hash == independent_reference(data):
             same += 1
         else:
@@ -99,6 +102,7 @@ def reference_check(root: Path) -> dict[str, object]:
             "p90": values[int(0.9 * (len(values) - 1))],
             "max": drift[worst],
             "max_image": worst,
+            "max_quality_ge_50": max((d for n, d in drift.items() if n in good), default=0),
         },
     }
 

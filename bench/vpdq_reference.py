@@ -31,6 +31,8 @@ from takedown.signals.vpdq import (
 DEFAULT_DATA = (
     Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "videos" / "threatexchange-tmk"
 )
+HMA_MAX_FRAMES = 250
+"""threatexchange's pure-Python matcher takes minutes on the 673-frame chair clips."""
 VARIANTS = {
     "chair-orig-22-sd-bar": ["chair-19-sd-bar", "chair-22-sd-grey-bar",
                              "chair-22-with-large-logo-bar"],
@@ -78,7 +80,7 @@ def run(root: Path) -> dict[str, object]:
                                            round(match.compared_percent, 1)]}
 
     variants: dict[str, object] = {}
-    ours_seconds = hma_seconds = 0.0
+    ours_seconds = hma_seconds = timed_ours = 0.0
     for original, copies in VARIANTS.items():
         for copy in copies:
             if copy not in ours or original not in ours:
@@ -86,15 +88,20 @@ def run(root: Path) -> dict[str, object]:
             start = time.perf_counter()
             result = match_videos(ours[copy], ours[original])
             ours_seconds += time.perf_counter() - start
-            start = time.perf_counter()
-            hma = hma_match(ours[copy], ours[original])
-            hma_seconds += time.perf_counter() - start
+            hma: tuple[float, float] | None = None
+            if max(len(ours[copy]), len(ours[original])) <= HMA_MAX_FRAMES:
+                ours_seconds_pair = time.perf_counter()
+                match_videos(ours[copy], ours[original])
+                timed_ours += time.perf_counter() - ours_seconds_pair
+                start = time.perf_counter()
+                hma = hma_match(ours[copy], ours[original])
+                hma_seconds += time.perf_counter() - start
             on_reference = match_videos(reference[copy], reference[original])
             variants[f"{copy} vs {original}"] = {
                 "query_percent": round(result.query_percent, 1),
                 "compared_percent": round(result.compared_percent, 1),
                 "match": result.is_match(),
-                "hma_percent": [round(hma[0], 1), round(hma[1], 1)],
+                "hma_percent": None if hma is None else [round(hma[0], 1), round(hma[1], 1)],
                 "on_reference_hashes_percent": [round(on_reference.query_percent, 1),
                                                 round(on_reference.compared_percent, 1)],
             }
@@ -113,8 +120,10 @@ def run(root: Path) -> dict[str, object]:
         "all_variants_match": all(v["match"] for v in variants.values()),  # type: ignore[index]
         "unrelated": unrelated,
         "no_false_match": not any(v["match"] for v in unrelated.values()),
-        "matcher_seconds": {"takedown": round(ours_seconds, 4), "hma": round(hma_seconds, 4)},
-        "speedup_vs_hma": round(hma_seconds / max(ours_seconds, 1e-9), 1),
+        "matcher_seconds_all_pairs": round(ours_seconds, 4),
+        "matcher_seconds_pairs_timed_against_hma": {"takedown": round(timed_ours, 4),
+                                                    "hma": round(hma_seconds, 4)},
+        "speedup_vs_hma": round(hma_seconds / max(timed_ours, 1e-9), 1),
     }
 
 
