@@ -59,7 +59,9 @@ def parse_line(text: str, line: int) -> Row | None:
             return Row(line, None, error=f"invalid JSON: {error.msg}")
         if not isinstance(obj, dict):
             return Row(line, None, error="a JSON line must be an object")
-        signals = obj.get("signals") if isinstance(obj.get("signals"), dict) else {}
+        signals = obj.get("signals")
+        if not isinstance(signals, dict):
+            signals = {}
         value = obj.get("pdq") or obj.get("hash") or signals.get("pdq")
         echo = {key: obj[key] for key in _ID_KEYS if key in obj}
         if not isinstance(value, str) or not _is_hash(value.strip()):

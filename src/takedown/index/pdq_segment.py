@@ -144,10 +144,13 @@ def _column_distance(
     candidate: np.ndarray, query_words: np.ndarray, query_index: np.ndarray, word: int
 ) -> np.ndarray:
     """Popcount of one 64-bit word per candidate; column-wise is ~10x faster than sum(axis=1)."""
+    column: np.ndarray = candidate[:, word]
     if len(query_words) == 1:
-        return np.bitwise_count(candidate[:, word] ^ query_words[0, word])
-    # One take per column of the queries: cheaper than gathering whole query rows.
-    return np.bitwise_count(candidate[:, word] ^ np.take(query_words[:, word], query_index))
+        counts: np.ndarray = np.bitwise_count(column ^ query_words[0, word])
+    else:
+        # One take per column of the queries: cheaper than gathering whole query rows.
+        counts = np.bitwise_count(column ^ np.take(query_words[:, word], query_index))
+    return counts
 
 
 class PdqSegment:
