@@ -152,6 +152,12 @@ def test_remove_appeal_overturn_restore_through_the_api(
     )
     assert appeal.status_code == 201, appeal.text
     appeal_id = appeal.json()["appeal_id"]
+    retried = client.post(
+        "/v1/appeals",
+        headers=integrator,
+        json={"item_id": "post-1", "appellant": "user-7", "reason": "It is a news report."},
+    )
+    assert retried.json()["appeal_id"] == appeal_id and retried.json()["created"] is False
     assert appeal.json()["contested_decision_id"] == review_decision
     listed = client.get("/v1/appeals", headers=bob, params={"mine": True}).json()["appeals"]
     assert [a["id"] for a in listed] == [appeal_id]

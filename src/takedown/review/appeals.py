@@ -6,16 +6,19 @@ contested decision rested on.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from takedown.core.cases import CaseEvent, CaseState
 from takedown.core.decisions import ActionKind
 from takedown.core.errors import Conflict, InvalidInput, NotFound
+from takedown.review.ports import Row
 from takedown.review.rules import (
     ENFORCING,
     Candidate,
     appeal_decision,
     appealable,
+    check_appeal_window,
     check_not_original_decider,
     clean_reason,
     pick_appeal_reviewer,
@@ -43,7 +46,13 @@ class AppealService(CaseService):
                 f"item {item_id!r} has no decision yet", hint="appeal after it is decided"
             )
         contested_id, _stage, contested = current
+        existing = self.store.appeal_for_decision(contested_id)
+        if existing is not None:
+            return self._appeal_json(existing, created=False)
         appealable(contested)
+        found = self.store.decision(contested_id)
+        assert found is not None
+        check_appeal_window(found[0]["created_at"], datetime.now(UTC))
         case = self.store.latest_case(submission_id)
         if case is None:
             case_id = self.store.open_case(
@@ -90,12 +99,19 @@ class AppealService(CaseService):
             },
             actor=actor,
         )
+        stored = self.store.appeal(appeal_id)
+        assert stored is not None
+        return self._appeal_json(stored, created=True)
+
+    @staticmethod
+    def _appeal_json(row: Row, *, created: bool) -> dict[str, Any]:
         return {
-            "appeal_id": appeal_id,
-            "case_id": case_id,
-            "state": "open",
-            "contested_decision_id": contested_id,
-            "assignee_key_id": assignee,
+            "appeal_id": int(row["id"]),
+            "case_id": int(row["case_id"]),
+            "state": row["state"],
+            "contested_decision_id": int(row["contested_decision_id"]),
+            "assignee_key_id": row["assignee_key_id"],
+            "created": created,
         }
 
     def decide_appeal(

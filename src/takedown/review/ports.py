@@ -37,6 +37,9 @@ class ReviewStore(Protocol):
 
     def appeal(self, appeal_id: int, *, lock: bool = False) -> Row | None: ...
 
+    def appeal_for_decision(self, decision_id: int) -> Row | None:
+        """The appeal against one decision, if any (one appeal per decision)."""
+
     def reviewer_loads(self) -> list[tuple[int, int]]:
         """(key id, open appeals assigned) for every active reviewer or lead key."""
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from takedown.core.decisions import ActionKind, Decision, Provenance
-from takedown.core.errors import Forbidden, InvalidInput
+from takedown.core.errors import Conflict, Forbidden, InvalidInput
 from takedown.core.taxonomy import VIOLATING, TvecLabel, parse_label
 
 HUMAN_POLICY = "human-review"
 HUMAN_POLICY_VERSION = "1"
 MAX_REASON_CHARS = 2000
+APPEAL_WINDOW = timedelta(days=183)
 
 # What a reviewer may choose; `restore` is derived (no action on removed content), never chosen.
 HUMAN_ACTIONS: frozenset[ActionKind] = frozenset(
@@ -137,6 +139,15 @@ def _provenance(stage: str, what: str, actor: str, prior: Decision | None) -> Pr
         entry_ids=prior.provenance.entry_ids if prior else (),
         actor=actor,
     )
+
+
+def check_appeal_window(decided_at: datetime, now: datetime) -> None:
+    """DSA Art 20(1): complaints are possible for at least six months after the decision."""
+    if now - decided_at > APPEAL_WINDOW:
+        raise Conflict(
+            f"the decision is older than {APPEAL_WINDOW.days} days and can no longer be appealed",
+            hint="out-of-court dispute settlement and the courts remain open",
+        )
 
 
 def appealable(decision: Decision) -> None:

@@ -15,13 +15,13 @@ from typing import Any
 
 from takedown.core.decisions import ActionKind, Decision
 from takedown.core.taxonomy import DESCRIPTIONS, VIOLATING, TvecLabel
+from takedown.review.rules import APPEAL_WINDOW
 
 TOS_GROUND = (
     "Terms of service: terrorist and violent extremist content is not allowed "
     "(Christchurch Call TVEC taxonomy)."
 )
 TCO_GROUND = "Regulation (EU) 2021/784 (TCO), Article 3: removal order by a competent authority."
-APPEAL_WINDOW_DAYS = 183
 
 VISIBILITY: dict[ActionKind, str] = {
     ActionKind.REMOVE: "DECISION_VISIBILITY_CONTENT_REMOVED",
@@ -147,7 +147,7 @@ def _redress(item: StatementInput) -> list[dict[str, str]]:
             {
                 "kind": "internal_complaint",
                 "how": "appeal through the platform (POST /v1/appeals) within "
-                f"{APPEAL_WINDOW_DAYS} days; a different reviewer decides it",
+                f"{APPEAL_WINDOW.days} days; a different reviewer decides it",
             },
         )
     return options

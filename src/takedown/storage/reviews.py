@@ -114,6 +114,9 @@ class SqlReviewStore:
     def appeal(self, appeal_id: int, *, lock: bool = False) -> Row | None:
         return self._one(select(appeals).where(appeals.c.id == appeal_id), lock=lock)
 
+    def appeal_for_decision(self, decision_id: int) -> Row | None:
+        return self._one(select(appeals).where(appeals.c.contested_decision_id == decision_id))
+
     def reviewer_loads(self) -> list[tuple[int, int]]:
         load = (
             select(appeals.c.assignee_key_id, func.count().label("n"))

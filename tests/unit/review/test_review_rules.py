@@ -3,18 +3,19 @@ and statements of reasons."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from takedown.core.decisions import ActionKind, Decision, Provenance
-from takedown.core.errors import Forbidden, InvalidInput
+from takedown.core.errors import Conflict, Forbidden, InvalidInput
 from takedown.review.evidence import evidence_spans, highlight
 from takedown.review.rules import (
     Candidate,
     appeal_decision,
+    check_appeal_window,
     check_not_original_decider,
     false_positive_targets,
     human_decision,
@@ -124,6 +125,13 @@ def test_the_original_decider_cannot_decide_the_appeal() -> None:
     check_not_original_decider(5, None)
     with pytest.raises(Forbidden, match="another reviewer"):
         check_not_original_decider(4, 4)
+
+
+def test_appeals_close_after_six_months() -> None:
+    decided = datetime(2026, 1, 1, tzinfo=UTC)
+    check_appeal_window(decided, decided + timedelta(days=183))
+    with pytest.raises(Conflict, match="can no longer be appealed"):
+        check_appeal_window(decided, decided + timedelta(days=184))
 
 
 def test_false_positives_are_charged_to_entries_else_detectors() -> None:
