@@ -3,6 +3,7 @@ all-or-nothing bulk decisions, appeal refusals, and the web session (roles, CSRF
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from takedown.api.app import create_app
 from takedown.config import Settings
 from takedown.storage.keys import Role, create_key, revoke_key
-from takedown.storage.tables import api_keys, cases, reports
+from takedown.storage.tables import api_keys, cases, decisions, reports
 
 TEXTS = {
     "t-1": "A harbour festival with boats and music.",
@@ -160,3 +161,31 @@ def test_web_sign_in_session_csrf_and_revocation(client: TestClient) -> None:
         revoke_key(conn, conn.execute(rita).scalar_one(), actor="test")
     after = client.get("/review/", follow_redirects=False)
     assert after.status_code == 303 and "/review/login" in after.headers["location"]
+
+
+def test_two_reviewers_racing_on_one_case_cannot_both_decide(client: TestClient) -> None:
+    integrator, _ = key(client, Role.INTEGRATOR)
+    submit_all(client, integrator)
+    case_id = report(client, integrator, "t-1", "u-1").json()["case_id"]
+    heads = [key(client, Role.REVIEWER, f"r{n}")[0] for n in range(4)]
+    barrier = threading.Barrier(len(heads))
+    codes: list[int] = []
+
+    def decide(headers: dict[str, str]) -> None:
+        barrier.wait()
+        response = client.post(
+            f"/v1/cases/{case_id}/decision",
+            headers=headers,
+            json={"action": "none", "label": "TVEC0", "reason": "Benign."},
+        )
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=decide, args=(h,)) for h in heads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200, 409, 409, 409]
+    with client.app.state.runtime.engine.connect() as conn:  # type: ignore[attr-defined]
+        stages = conn.execute(select(decisions.c.stage).where(decisions.c.stage == "review"))
+        assert len(stages.all()) == 1
