@@ -47,3 +47,13 @@ def test_bad_input_is_refused() -> None:
 
 def test_meets_the_index_protocol() -> None:
     assert isinstance(ExactIndex(), Index)
+
+
+def test_factory_picks_the_index_by_signal_type() -> None:
+    from takedown.index.factory import make_index
+    from takedown.index.pdq import PdqIndex
+
+    assert isinstance(make_index("pdq"), PdqIndex)
+    md5 = make_index("md5")
+    assert isinstance(md5, ExactIndex) and md5.signal_type == "md5"
+    assert all(isinstance(make_index(name), Index) for name in ("pdq", "sha256", "text_sha256"))
