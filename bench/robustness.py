@@ -12,6 +12,7 @@ Methods compared, all in this process:
 False matches count pairs of *distinct* images (any edit of one vs the other's bank hash).
 
     python bench/robustness.py --json [--limit N] [--data DIR]
+    python bench/robustness.py --json --bank-crops   # crop experiment: bank-side crop hashes
 """
 
 from __future__ import annotations
@@ -270,16 +271,68 @@ def run(root: Path, limit: int | None) -> dict[str, object]:
     }
 
 
+BANK_CROPS = [(0.02, 0.02, 0.02, 0.02), (0.04, 0.04, 0.04, 0.04), (0.05, 0.05, 0, 0),
+              (0, 0, 0.05, 0.05), (0.05, 0, 0, 0.05), (0, 0.05, 0.05, 0)]
+"""(left, top, right, bottom) fractions of the extra bank-side hashes in --bank-crops."""
+CROP_QUERIES = {"crop_5": (0.025, 0.025, 0.025, 0.025), "crop_6": (0.03, 0.03, 0.03, 0.03),
+                "crop_4_corner": (0, 0, 0.04, 0.04), "crop_10": (0.05, 0.05, 0.05, 0.05)}
+"""Crops of the query, none equal to a bank-side crop (that would test nothing)."""
+
+
+def _crop(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+    left, top, right, bottom = box
+    w, h = image.size
+    return image.crop((round(w * left), round(h * top), w - round(w * right),
+                       h - round(h * bottom)))
+
+
+def bank_crop_experiment(root: Path, limit: int | None) -> dict[str, object]:
+    """What indexing 6 extra reference hashes of crops per bank entry would buy (not built)."""
+    import numpy as np
+
+    from takedown.signals.pdq import pdq_from_pixels, query_hashes_from_pixels
+
+    images = list(distinct_images(root))[:limit]
+    bank: dict[str, list[str]] = {}
+    queries: dict[tuple[str, str], list[str]] = {}
+    for group, _path, data in tqdm(images, desc="bank crops", file=sys.stderr):
+        image = Image.fromarray(decode_rgb(data))
+        bank[group] = [pdq_hash(data).hash] + [
+            pdq_from_pixels(np.asarray(_crop(image, box))).hash for box in BANK_CROPS]
+        for name, box in CROP_QUERIES.items():
+            queries[(group, name)] = query_hashes_from_pixels(np.asarray(_crop(image, box)))
+    groups = list(bank)
+    rates = {}
+    for name in CROP_QUERIES:
+        with_crops = sum(min(hamming(q, b) for q in queries[(g, name)] for b in bank[g])
+                         <= PDQ_MATCH_THRESHOLD for g in groups)
+        plain = sum(min(hamming(q, bank[g][0]) for q in queries[(g, name)])
+                    <= PDQ_MATCH_THRESHOLD for g in groups)
+        rates[name] = {"bank_crops": round(100.0 * with_crops / len(groups), 1),
+                       "plain": round(100.0 * plain / len(groups), 1)}
+    false = sum(
+        1 for (g, _name), qs in queries.items() for other in groups
+        if other != g and min(hamming(q, b) for q in qs for b in bank[other])
+        <= PDQ_MATCH_THRESHOLD)
+    return {"images": len(groups), "bank_hashes_per_entry": 1 + len(BANK_CROPS),
+            "match_rate_percent": rates, "false_matches": false}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None, help="only the first N images")
     parser.add_argument("--json", action="store_true", help="print JSON (the only output)")
+    parser.add_argument("--bank-crops", action="store_true",
+                        help="only run the bank-side crop augmentation experiment")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"no image directory at {args.data}", file=sys.stderr)
         return 2
-    result = run(args.data, args.limit)
+    if args.bank_crops:
+        result = bank_crop_experiment(args.data, args.limit)
+    else:
+        result = run(args.data, args.limit)
     print(json.dumps(result, indent=2 if args.json else None))
     return 0
 
