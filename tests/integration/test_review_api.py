@@ -189,3 +189,20 @@ def test_two_reviewers_racing_on_one_case_cannot_both_decide(client: TestClient)
     with client.app.state.runtime.engine.connect() as conn:  # type: ignore[attr-defined]
         stages = conn.execute(select(decisions.c.stage).where(decisions.c.stage == "review"))
         assert len(stages.all()) == 1
+
+
+def test_the_case_page_escapes_untrusted_content(client: TestClient) -> None:
+    integrator, _ = key(client, Role.INTEGRATOR)
+    hostile = '<img src=x onerror="alert(1)"> see <b>this</b>'
+    item = {"id": "x-1", "kind": "text", "account_id": "<a1>", "text": hostile}
+    assert client.post("/v1/submissions", headers=integrator, json=item).status_code == 202
+    deadline = time.monotonic() + 15
+    while client.get("/v1/submissions/x-1", headers=integrator).json()["status"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    case_id = report(client, integrator, "x-1", "<script>u</script>").json()["case_id"]
+    _, reviewer_key = key(client, Role.REVIEWER)
+    client.post("/review/login", data={"api_key": reviewer_key})
+    html = client.get(f"/review/cases/{case_id}").text
+    assert "&lt;img src=x onerror=" in html and "&lt;script&gt;u&lt;/script&gt;" in html
+    assert "<img src=x" not in html and "<script>u" not in html and "<b>this" not in html
