@@ -15,7 +15,6 @@ from takedown.api.limits import BodyLimitMiddleware
 from takedown.api.routes import (
     appeals,
     banks,
-    cases,
     connectors,
     ledger,
     lookup,
@@ -53,7 +52,7 @@ def create_app(
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (submissions, banks, cases, ledger, lookup, reports, appeals, review, connectors):
+    for module in (submissions, banks, ledger, lookup, reports, appeals, review, connectors):
         app.include_router(module.router)
     mount_review_ui(app)
 
@@ -65,7 +64,7 @@ def create_app(
     def home() -> str:
         return (
             "<!doctype html><title>Takedown</title><h1>Takedown</h1>"
-            "<p>API docs: <a href='/docs'>/docs</a></p>"
+            "<p><a href='/review/'>Review workbench</a> · API docs: <a href='/docs'>/docs</a></p>"
         )
 
     return app

@@ -35,6 +35,7 @@ from takedown.storage.tables import cases, decisions, findings, signals
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+REMOVAL_ORDER_WINDOW = timedelta(hours=1)
 
 Actioner = Callable[[Connection, Submission, Decision, int], None]
 """Queues platform actions for a committed decision, inside the decision's transaction."""
@@ -187,7 +188,8 @@ def _store_outcome(
         case_row = conn.execute(
             cases.insert().values(
                 submission_id=item.row_id,
-                state="open",
+                state="escalated" if decision.action is ActionKind.ESCALATE else "open",
+                due_at=removal_deadline(sub, item.received_at),
                 priority=decision.priority,
                 label=decision.label,
                 reason=decision.grounds,
@@ -216,6 +218,13 @@ def _store_outcome(
         key = f"decision-{decision_id}-{_target_key(target)}"
         enqueue(conn, key=key, target=target, topic="decision", payload={**payload, "id": key})
     return decision_id
+
+
+def removal_deadline(submission: Submission, received_at: datetime) -> datetime | None:
+    """A removal order must be acted on within one hour of receipt (TCO Art 3)."""
+    if submission.metadata.get("removal_order"):
+        return received_at + REMOVAL_ORDER_WINDOW
+    return None
 
 
 def _target_key(target: str) -> str:
