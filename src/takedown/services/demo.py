@@ -45,6 +45,7 @@ class DemoInfo:
                 f" {base_url}/v1/submissions",
                 f"  curl -s -H 'Authorization: Bearer {integrator}' -F id=f1 -F "
                 f"file=@{self.image_path} {base_url}/v1/submissions",
+                f"  Review workbench: {base_url}/review/ (sign in with the reviewer key)",
                 f"  API docs: {base_url}/docs",
             ]
         )
