@@ -197,3 +197,53 @@ def trim_uniform_border(pixels: np.ndarray, **kwargs: float) -> np.ndarray | Non
         return None
     top, bottom, left, right = box
     return np.ascontiguousarray(pixels[top:bottom, left:right])
+
+
+def _box_sum(values: np.ndarray, size: int) -> np.ndarray:
+    """Sum over a size x size window centred on each pixel (zero outside), via integral image."""
+    pad = size // 2
+    padded = np.pad(values, ((pad + 1, pad), (pad + 1, pad)))
+    integral = padded.cumsum(axis=0).cumsum(axis=1)
+    total: np.ndarray = (integral[size:, size:] - integral[:-size, size:]
+                         - integral[size:, :-size] + integral[:-size, :-size])
+    return total
+
+
+def remove_caption(
+    pixels: np.ndarray, *, band: float = 0.3, light: int = 235, dark: int = 25
+) -> np.ndarray | None:
+    """The picture with meme-style caption text (white letters, black outline, in the top or
+    bottom `band`) painted over from its surroundings, or None if no such text is found.
+
+    Rows whose pixels are both ≥ 2% near-white and ≥ 2% near-black are text rows; their
+    white/black pixels (slightly widened) are replaced by a normalised box blur of the rest,
+    which brings PDQ back within ~20 bits of the uncaptioned original for most pictures.
+    """
+    work = pixels.astype(np.float32)
+    if work.ndim == 2:
+        work = work[..., np.newaxis]
+    height, width = work.shape[:2]
+    if height < 32 or width < 32:
+        return None
+    lows, highs = work.min(axis=2), work.max(axis=2)
+    white, black = lows >= light, highs <= dark
+    rows = (white.mean(axis=1) >= 0.02) & (black.mean(axis=1) >= 0.02)
+    edge = np.zeros(height, dtype=bool)
+    edge[: int(height * band)] = True
+    edge[height - int(height * band) :] = True
+    rows &= edge
+    if rows.sum() < 3:
+        return None
+    grow = max(1, height // 100)
+    rows = np.convolve(rows.astype(np.float32), np.ones(2 * grow + 1), mode="same") > 0
+    mask = (white | black) & rows[:, np.newaxis]
+    mask = _box_sum(mask.astype(np.float32), 5) > 0
+    keep = (~mask).astype(np.float32)
+    size = max(5, height // 15) | 1
+    weight = np.maximum(_box_sum(keep, size), 1e-3)
+    out = work.copy()
+    for channel in range(work.shape[2]):
+        filled = _box_sum(work[..., channel] * keep, size) / weight
+        out[..., channel] = np.where(mask, filled, work[..., channel])
+    result = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return result[..., 0] if pixels.ndim == 2 else result

@@ -25,7 +25,12 @@ from PIL import Image
 from takedown.core.content import ContentKind, Submission, make_submission
 from takedown.core.errors import InvalidInput
 from takedown.core.signals import Signal
-from takedown.signals.imaging import decode_luma_fast, decode_rgb, trim_uniform_border
+from takedown.signals.imaging import (
+    decode_luma_fast,
+    decode_rgb,
+    remove_caption,
+    trim_uniform_border,
+)
 
 PDQ_HEX_LENGTH = 64
 PDQ_MATCH_THRESHOLD = 31
@@ -151,10 +156,11 @@ def _variant_hashes(pixels: np.ndarray, identity: str) -> list[str]:
 
 
 def query_hashes_from_pixels(
-    pixels: np.ndarray, *, identity: str | None = None, trim: bool = True
+    pixels: np.ndarray, *, identity: str | None = None, trim: bool = True, uncaption: bool = True
 ) -> list[str]:
     """Distinct hashes to look up for one picture: itself and its 7 rotations/mirrors, a 2x
-    upscale of small pictures, and the same 8 of its interior when it sits in a uniform frame.
+    upscale of small pictures, the picture with caption text painted out, and the same 8 of
+    its interior when it sits in a uniform frame.
 
     The variants are hashed from rotated/mirrored *pixels*: PDQ's one-pass dihedral hashes
     (`pdq_dihedral`) differ from those by ~10 bits because its box filter is not symmetric,
@@ -164,6 +170,10 @@ def query_hashes_from_pixels(
     hashes = _variant_hashes(pixels, first)
     if min(pixels.shape[:2]) < UPSCALE_BELOW:
         hashes.append(pdq_from_pixels(_upscaled(pixels)).hash)
+    if uncaption:
+        clean = remove_caption(_for_variants(pixels))
+        if clean is not None:
+            hashes.append(pdq_from_pixels(clean).hash)
     if trim:
         inner = trim_uniform_border(pixels)
         if inner is not None:

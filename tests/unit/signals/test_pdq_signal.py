@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pdqhash
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from takedown.core.content import ContentKind, make_submission
 from takedown.core.errors import InvalidInput
-from takedown.signals.imaging import to_rgb
+from takedown.signals.imaging import remove_caption, to_rgb
 from takedown.signals.pdq import (
     PDQ_MATCH_THRESHOLD,
     PdqSignal,
@@ -135,6 +135,31 @@ def test_uniform_border_is_trimmed_for_matching() -> None:
     framed = encode(ImageOps.expand(photo, border=60, fill=(255, 255, 255)))
     assert hamming(pdq_hash(framed).hash, bank_hash) > PDQ_MATCH_THRESHOLD
     assert min(hamming(q, bank_hash) for q in pdq_query_hashes(framed)) <= PDQ_MATCH_THRESHOLD
+
+
+def meme_caption(photo: Image.Image, text: str = "SHARE THIS BEFORE IT IS DELETED") -> bytes:
+    """White text with a black outline across the top, 90% of the width (a meme caption)."""
+    out = photo.copy()
+    draw = ImageDraw.Draw(out)
+    size = photo.height // 12
+    font = ImageFont.load_default(size=size)
+    font = ImageFont.load_default(size=int(size * photo.width * 0.9 / draw.textlength(text,
+                                                                                       font=font)))
+    x = (photo.width - draw.textlength(text, font=font)) / 2
+    draw.text((x, photo.height * 0.03), text, font=font, fill="white", stroke_width=1,
+              stroke_fill="black")
+    return encode(out)
+
+
+def test_caption_text_is_painted_out_for_matching() -> None:
+    photo = Image.open(FIXTURES / "q0746.jpg").convert("RGB")
+    bank_hash = pdq_hash(encode(photo)).hash
+    data = meme_caption(photo)
+    assert hamming(pdq_hash(data).hash, bank_hash) > PDQ_MATCH_THRESHOLD
+    for fast in (False, True):
+        queries = pdq_query_hashes(data, fast=fast)
+        assert min(hamming(q, bank_hash) for q in queries) <= PDQ_MATCH_THRESHOLD
+    assert remove_caption(np.asarray(photo)) is None
 
 
 def test_unrelated_photos_do_not_match() -> None:
