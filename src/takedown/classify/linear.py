@@ -1,0 +1,141 @@
+"""A multinomial linear model stored as plain arrays, with prediction reimplemented in numpy.
+
+Training uses scikit-learn; what ships is only its coefficients (npz, no pickle) plus a
+temperature fitted on a held-out calibration split, so probabilities mean what they say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from takedown.classify.features import Batch
+from takedown.core.errors import InvalidInput
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """Temperature minimising log loss on held-out rows (a 1-D grid: robust and reproducible)."""
+    grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 121))
+    losses = [-log_softmax(logits / t)[np.arange(len(y)), y].mean() for t in grid]
+    return float(grid[int(np.argmin(losses))])
+
+
+@dataclass
+class LinearModel:
+    """Weights are (n_features, n_classes); `temperature` divides logits before the softmax."""
+
+    weights: np.ndarray
+    bias: np.ndarray
+    temperature: float = 1.0
+
+    def logits(self, batch: Batch) -> np.ndarray:
+        """Raw (uncalibrated) logits of a sparse batch, without scipy."""
+        contrib = self.weights[batch.cols].astype(np.float64)
+        contrib *= np.repeat(batch.scale, np.diff(batch.starts))[:, None]
+        cum = np.vstack([np.zeros((1, contrib.shape[1])), np.cumsum(contrib, axis=0)])
+        return cum[batch.starts[1:]] - cum[batch.starts[:-1]] + self.bias
+
+    def dense_logits(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.weights + self.bias
+
+    def proba(self, logits: np.ndarray) -> np.ndarray:
+        return softmax(logits / self.temperature)
+
+    def contributions(self, cols: np.ndarray, scale: float, cls: int) -> np.ndarray:
+        """How much each present feature pushed class `cls` up relative to the other classes."""
+        w = self.weights[cols].astype(np.float64)
+        return scale * (w[:, cls] - np.delete(w, cls, axis=1).mean(axis=1))
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float64),
+            temperature=np.array([self.temperature]),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(
+                    weights=np.asarray(data["weights"], dtype=np.float32),
+                    bias=np.asarray(data["bias"], dtype=np.float64),
+                    temperature=float(data["temperature"][0]),
+                )
+        except (OSError, KeyError, ValueError) as error:
+            raise InvalidInput(
+                f"cannot read model weights {path}: {error}",
+                hint="rebuild them with `takedown model train`",
+            ) from None
+
+
+@dataclass
+class MlpModel:
+    """One hidden ReLU layer over sentence embeddings; same `dense_logits`/`temperature` API."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    temperature: float = 1.0
+
+    def dense_logits(self, x: np.ndarray) -> np.ndarray:
+        hidden = np.maximum(x.astype(np.float32) @ self.w1 + self.b1, 0.0)
+        return (hidden @ self.w2 + self.b2).astype(np.float64)
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path, w1=self.w1, b1=self.b1, w2=self.w2, b2=self.b2,
+            temperature=np.array([self.temperature]),
+        )  # fmt: skip
+
+    @classmethod
+    def load(cls, path: Path) -> MlpModel:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = [np.asarray(data[k], dtype=np.float32) for k in ("w1", "b1", "w2", "b2")]
+                return cls(*arrays, temperature=float(data["temperature"][0]))
+        except (OSError, KeyError, ValueError) as error:
+            raise InvalidInput(
+                f"cannot read model weights {path}: {error}",
+                hint="rebuild them with `takedown model train`",
+            ) from None
+
+
+def fit_mlp(x: np.ndarray, y: np.ndarray, *, hidden: int, seed: int) -> MlpModel:
+    """Small MLP head (training-time only: scikit-learn); early stopping on a seeded 10%."""
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(hidden,), alpha=1e-3, early_stopping=True, random_state=seed,
+        max_iter=200,
+    )  # fmt: skip
+    clf.fit(x, y)
+    w1, w2 = (np.asarray(w, dtype=np.float32) for w in clf.coefs_)
+    b1, b2 = (np.asarray(b, dtype=np.float32) for b in clf.intercepts_)
+    return MlpModel(w1, b1, w2, b2)
+
+
+def fit_linear(x, y: np.ndarray, *, c: float, n_classes: int, seed: int) -> LinearModel:  # noqa: ANN001
+    """Balanced multinomial logistic regression (training-time only: imports scikit-learn)."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=seed)
+    clf.fit(x, y)
+    if list(clf.classes_) != list(range(n_classes)):
+        raise InvalidInput("training data lacks a class", hint="every label needs examples")
+    return LinearModel(weights=clf.coef_.T.astype(np.float32), bias=clf.intercept_.copy())

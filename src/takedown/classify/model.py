@@ -1,0 +1,211 @@
+"""The shipped, tiered classifier: load the files in `models/classifier/` and classify texts.
+
+Tier 1 (fast) is a sparse linear model; if its top calibrated probability reaches
+`fast_threshold` its answer stands. Otherwise tier 2 (semantic) embeds the text with the
+multilingual sentence encoder and blends both tiers' log-probabilities with weights fitted on
+a calibration split. Every answer records which tier produced it, so reports can show the
+share each tier takes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from takedown.classify import LABELS
+from takedown.classify.encoder import SentenceEncoder
+from takedown.classify.features import Vocabulary, vectorize
+from takedown.classify.langid_fast import LanguageIdentifier
+from takedown.classify.linear import LinearModel, MlpModel, log_softmax, softmax
+from takedown.classify.text import clean_text
+from takedown.core.errors import InvalidInput, NotFound
+
+CONFIG = "config.json"
+VOCAB = "vocab.json"
+FAST = "fast.npz"
+SEMANTIC = "semantic.npz"
+MAX_TERMS = 6
+
+
+def default_model_dir() -> Path:
+    """`models/classifier` at the repository root (where `takedown model train` writes)."""
+    return Path(__file__).resolve().parents[3] / "models" / "classifier"
+
+
+@dataclass(frozen=True)
+class Classification:
+    label: str
+    scores: dict[str, float]
+    lang: str
+    tier: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "scores": self.scores,
+            "lang": self.lang,
+            "evidence": {"tier": self.tier, **self.evidence},
+        }
+
+
+@dataclass
+class TierConfig:
+    version: str
+    fast_threshold: float
+    blend_fast: float
+    blend_semantic: float
+    tvec_threshold: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """Class index per row: `tvec` at or above its threshold, else the most likely other."""
+        tvec = LABELS.index("tvec")
+        rest = proba.copy()
+        rest[:, tvec] = -1.0
+        return np.where(proba[:, tvec] >= self.tvec_threshold, tvec, rest.argmax(axis=1))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "labels": list(LABELS),
+            "fast_threshold": self.fast_threshold,
+            "blend_fast": self.blend_fast,
+            "blend_semantic": self.blend_semantic,
+            "tvec_threshold": self.tvec_threshold,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> TierConfig:
+        if list(obj.get("labels", [])) != list(LABELS):
+            raise InvalidInput("model labels do not match this code", hint="retrain the model")
+        known = {
+            "version", "labels", "fast_threshold", "blend_fast", "blend_semantic", "tvec_threshold"
+        }  # fmt: skip
+        return cls(
+            version=str(obj["version"]),
+            fast_threshold=float(obj["fast_threshold"]),
+            blend_fast=float(obj["blend_fast"]),
+            blend_semantic=float(obj["blend_semantic"]),
+            tvec_threshold=float(obj.get("tvec_threshold", 0.5)),
+            extra={k: v for k, v in obj.items() if k not in known},
+        )
+
+
+class TieredClassifier:
+    """Fast sparse tier for clear cases, sentence-encoder tier for the uncertain ones."""
+
+    def __init__(
+        self,
+        vocab: Vocabulary,
+        fast: LinearModel,
+        semantic: MlpModel,
+        config: TierConfig,
+        *,
+        encoder: SentenceEncoder | None = None,
+        languages: LanguageIdentifier | None = None,
+    ) -> None:
+        self.vocab = vocab
+        self.fast = fast
+        self.semantic = semantic
+        self.config = config
+        self.encoder = encoder or SentenceEncoder()
+        self.languages = languages or LanguageIdentifier()
+        self._terms: list[str] | None = None
+
+    @property
+    def version(self) -> str:
+        return self.config.version
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None) -> TieredClassifier:
+        folder = model_dir or default_model_dir()
+        if not (folder / CONFIG).is_file():
+            raise NotFound(
+                f"no trained classifier in {folder}",
+                hint="run `takedown model train` or pass the model directory",
+            )
+        try:
+            config = TierConfig.from_json(json.loads((folder / CONFIG).read_text("utf-8")))
+            vocab = Vocabulary.from_json(json.loads((folder / VOCAB).read_text("utf-8")))
+        except (OSError, ValueError, KeyError) as error:
+            raise InvalidInput(f"cannot read classifier files in {folder}: {error}") from None
+        return cls(vocab, LinearModel.load(folder / FAST), MlpModel.load(folder / SEMANTIC), config)
+
+    def fast_proba(self, cleaned: Sequence[str]) -> np.ndarray:
+        return self.fast.proba(self.fast.logits(vectorize(self.vocab, cleaned)))
+
+    def semantic_proba(self, embeddings: np.ndarray, fast_proba: np.ndarray) -> np.ndarray:
+        """Blend of both tiers (weights and temperatures fitted on the calibration split)."""
+        sem = log_softmax(self.semantic.dense_logits(embeddings) / self.semantic.temperature)
+        fast = np.log(np.clip(fast_proba, 1e-12, 1.0))
+        return softmax(self.config.blend_fast * fast + self.config.blend_semantic * sem)
+
+    def classify(self, texts: Sequence[str], *, tiers: str = "auto") -> list[Classification]:
+        """Classify raw texts. `tiers`: "auto" (default), "fast" only, or "semantic" for all."""
+        if tiers not in ("auto", "fast", "semantic"):
+            raise InvalidInput(f"unknown tiers mode {tiers!r}", hint="auto, fast or semantic")
+        cleaned = [clean_text(t) for t in texts]
+        proba = self.fast_proba(cleaned)
+        tier = np.array(["fast"] * len(texts), dtype=object)
+        if tiers != "fast":
+            if tiers == "semantic":
+                unsure = np.arange(len(texts))
+            else:
+                unsure = np.flatnonzero(proba.max(axis=1) < self.config.fast_threshold)
+            if len(unsure):
+                emb = self.encoder.encode([cleaned[i] for i in unsure])
+                proba[unsure] = self.semantic_proba(emb, proba[unsure])
+                tier[unsure] = "semantic"
+        decided = self.config.decide(proba)
+        out = []
+        for i, text in enumerate(texts):
+            scores = {label: round(float(p), 4) for label, p in zip(LABELS, proba[i], strict=True)}
+            label = LABELS[int(decided[i])]
+            evidence = self.evidence(text, cleaned[i], label)
+            out.append(Classification(label, scores, self.languages.identify(text), tier[i], evidence))
+        return out
+
+    def evidence(self, raw: str, cleaned: str, label: str) -> dict[str, Any]:
+        """The terms that pushed the chosen class (and, if different, `tvec`) up, with spans."""
+        if self._terms is None:
+            self._terms = self.vocab.terms()
+        cols = np.asarray([c for c in self.vocab.indices(cleaned) if self.vocab.is_term(c)])
+        if not len(cols):
+            return {"terms": [], "spans": []}
+        scale = 1.0 / np.sqrt(len(self.vocab.indices(cleaned)))
+        out: dict[str, Any] = {}
+        for name, cls_label in (("terms", label), ("tvec_terms", "tvec")):
+            if name == "tvec_terms" and label == "tvec":
+                continue
+            contrib = self.fast.contributions(cols, scale, LABELS.index(cls_label))
+            order = np.argsort(-contrib)[:MAX_TERMS]
+            out[name] = [
+                {"term": self._terms[cols[j]], "weight": round(float(contrib[j]), 4)}
+                for j in order
+                if contrib[j] > 0
+            ]
+        out["spans"] = find_spans(raw, [t["term"] for t in out["terms"]])
+        return out
+
+
+def find_spans(raw: str, terms: Sequence[str]) -> list[dict[str, Any]]:
+    """Character offsets of the evidence terms in the original text, where they occur verbatim.
+
+    Terms come from the normalised text; a term hidden by evasion (homoglyphs, leetspeak) has no
+    verbatim span in the original, and then only the term itself is reported.
+    """
+    spans = []
+    for term in terms:
+        pattern = r"\W+".join(re.escape(w) for w in term.split())
+        match = re.search(rf"(?<!\w){pattern}(?!\w)", raw, flags=re.IGNORECASE)
+        if match:
+            spans.append({"start": match.start(), "end": match.end(), "text": match.group(0)})
+    return spans

@@ -1,0 +1,50 @@
+"""What the classifier reads: the shared normaliser's output with dataset artefacts removed.
+
+Training tweets carry artefacts of *where* they were collected (t.co links, @mentions, "RT",
+HTML entities, the "…" of truncated retweets). A model that learns them scores the platform,
+not the message, and fails on posts from elsewhere; so they are removed before features are
+built, both in training and at prediction time. Hashtags keep their word ("#khilafah" reads as
+"khilafah"). Evasion (homoglyphs, zero-width characters, leetspeak) is undone by the project's
+one normaliser, `takedown.signals.normalize.normalize_text`, which this module only calls.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from takedown.signals.normalize import normalize_text
+
+_URL = re.compile(r"(?:https?://|www\.)\S*|\b[a-z0-9.-]+\.(?:com|net|org|ly|co|me)/\S*", re.I)
+_MENTION = re.compile(r"(?<!\w)@\w+")
+_RT = re.compile(r"(?:^|\s)(?:rt|mt)(?=\s|:|$):?", re.I)
+_VIA = re.compile(r"\bvia\s*$", re.I)
+_HASH = re.compile(r"#(?=\w)")
+_TRUNC = re.compile(r"(?:…|\.\.\.)\s*$")
+_SPACE = re.compile(r"\s+")
+
+MAX_CHARS = 2000
+"""Only the start of long texts is read: cost stays bounded and a post's gist comes first."""
+
+
+def strip_artefacts(text: str) -> str:
+    """Remove URLs, @mentions, RT markers, HTML entities and truncation marks; keep hashtag words."""
+    text = html.unescape(text)
+    text = _URL.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _RT.sub(" ", text)
+    text = _HASH.sub("", text)
+    text = _SPACE.sub(" ", text).strip()
+    text = _TRUNC.sub("", text)
+    text = _VIA.sub("", text)
+    return text.strip(" :")
+
+
+def clean_text(text: str) -> str:
+    """Canonical input of both tiers: artefacts stripped, then the shared evasion normaliser."""
+    text = strip_artefacts(text[:MAX_CHARS])
+    return strip_artefacts(normalize_text(text))
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+", text))
