@@ -347,11 +347,16 @@ class PdqSegment:
         distance += _column_distance(candidate, query_words, query_index, 1)
         # Two words (128 bits) already reject nearly every random candidate; finish the rest.
         keep = np.flatnonzero(distance <= threshold)
+        if len(queries) == 1:  # few survivors: whole-row popcounts, fewer numpy calls
+            full = np.bitwise_count(candidate[keep] ^ query_words[0]).sum(axis=1, dtype=np.int64)
+            within = full <= threshold
+            rows, full = rows[keep][within].astype(np.int64), full[within]
+            if len(rows) > 1:
+                rows, first = np.unique(rows, return_index=True)
+                full = full[first]
+            return np.zeros(len(rows), dtype=np.int64), rows, full
         candidate, rows, distance = candidate[keep], rows[keep], distance[keep]
-        if len(queries) == 1:
-            query_index = np.zeros(len(keep), dtype=np.int64)
-        else:
-            query_index = query_index[keep]
+        query_index = query_index[keep]
         distance += _column_distance(candidate, query_words, query_index, 2)
         distance += _column_distance(candidate, query_words, query_index, 3)
         keep = np.flatnonzero(distance <= threshold)
