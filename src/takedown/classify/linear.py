@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,17 +19,19 @@ from takedown.core.errors import InvalidInput
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    out: np.ndarray = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return out
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """Temperature minimising log loss on held-out rows (a 1-D grid: robust and reproducible)."""
-    grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 121))
+    grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 241))
     losses = [-log_softmax(logits / t)[np.arange(len(y)), y].mean() for t in grid]
     return float(grid[int(np.argmin(losses))])
 
@@ -46,10 +49,12 @@ class LinearModel:
         contrib = self.weights[batch.cols].astype(np.float64)
         contrib *= np.repeat(batch.scale, np.diff(batch.starts))[:, None]
         cum = np.vstack([np.zeros((1, contrib.shape[1])), np.cumsum(contrib, axis=0)])
-        return cum[batch.starts[1:]] - cum[batch.starts[:-1]] + self.bias
+        out: np.ndarray = cum[batch.starts[1:]] - cum[batch.starts[:-1]] + self.bias
+        return out
 
     def dense_logits(self, x: np.ndarray) -> np.ndarray:
-        return x @ self.weights + self.bias
+        out: np.ndarray = x @ self.weights + self.bias
+        return out
 
     def proba(self, logits: np.ndarray) -> np.ndarray:
         return softmax(logits / self.temperature)
@@ -57,7 +62,8 @@ class LinearModel:
     def contributions(self, cols: np.ndarray, scale: float, cls: int) -> np.ndarray:
         """How much each present feature pushed class `cls` up relative to the other classes."""
         w = self.weights[cols].astype(np.float64)
-        return scale * (w[:, cls] - np.delete(w, cls, axis=1).mean(axis=1))
+        out: np.ndarray = scale * (w[:, cls] - np.delete(w, cls, axis=1).mean(axis=1))
+        return out
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
@@ -95,7 +101,8 @@ class MlpModel:
 
     def dense_logits(self, x: np.ndarray) -> np.ndarray:
         hidden = np.maximum(x.astype(np.float32) @ self.w1 + self.b1, 0.0)
-        return (hidden @ self.w2 + self.b2).astype(np.float64)
+        out: np.ndarray = (hidden @ self.w2 + self.b2).astype(np.float64)
+        return out
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
@@ -107,8 +114,10 @@ class MlpModel:
     def load(cls, path: Path) -> MlpModel:
         try:
             with np.load(path, allow_pickle=False) as data:
-                arrays = [np.asarray(data[k], dtype=np.float32) for k in ("w1", "b1", "w2", "b2")]
-                return cls(*arrays, temperature=float(data["temperature"][0]))
+                w1, b1, w2, b2 = (
+                    np.asarray(data[k], dtype=np.float32) for k in ("w1", "b1", "w2", "b2")
+                )
+                return cls(w1, b1, w2, b2, temperature=float(data["temperature"][0]))
         except (OSError, KeyError, ValueError) as error:
             raise InvalidInput(
                 f"cannot read model weights {path}: {error}",
@@ -130,7 +139,7 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, *, hidden: int, seed: int) -> MlpModel
     return MlpModel(w1, b1, w2, b2)
 
 
-def fit_linear(x, y: np.ndarray, *, c: float, n_classes: int, seed: int) -> LinearModel:  # noqa: ANN001
+def fit_linear(x: Any, y: np.ndarray, *, c: float, n_classes: int, seed: int) -> LinearModel:
     """Balanced multinomial logistic regression (training-time only: imports scikit-learn)."""
     from sklearn.linear_model import LogisticRegression
 

@@ -80,12 +80,16 @@ def calibration_bins(
         if not mask.any():
             continue
         acc, mean_conf = float(correct[mask].mean()), float(conf[mask].mean())
-        out.append({"lo": lo, "hi": hi, "n": int(mask.sum()), "confidence": mean_conf, "accuracy": acc})
+        out.append(
+            {"lo": lo, "hi": hi, "n": int(mask.sum()), "confidence": mean_conf, "accuracy": acc}
+        )
         ece += mask.mean() * abs(acc - mean_conf)
     return out, float(ece)
 
 
-def tvec_reliability(proba: np.ndarray, y_true: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+def tvec_reliability(
+    proba: np.ndarray, y_true: np.ndarray, bins: int = 10
+) -> list[dict[str, float]]:
     """Reliability of P(tvec) itself: what a policy threshold on the tvec score relies on."""
     p = proba[:, LABELS.index("tvec")]
     is_tvec = (y_true == LABELS.index("tvec")).astype(float)

@@ -170,17 +170,20 @@ class TieredClassifier:
             scores = {label: round(float(p), 4) for label, p in zip(LABELS, proba[i], strict=True)}
             label = LABELS[int(decided[i])]
             evidence = self.evidence(text, cleaned[i], label)
-            out.append(Classification(label, scores, self.languages.identify(text), tier[i], evidence))
+            out.append(
+                Classification(label, scores, self.languages.identify(text), tier[i], evidence)
+            )
         return out
 
     def evidence(self, raw: str, cleaned: str, label: str) -> dict[str, Any]:
         """The terms that pushed the chosen class (and, if different, `tvec`) up, with spans."""
         if self._terms is None:
             self._terms = self.vocab.terms()
-        cols = np.asarray([c for c in self.vocab.indices(cleaned) if self.vocab.is_term(c)])
+        present = self.vocab.indices(cleaned)
+        cols = np.asarray([c for c in present if self.vocab.is_term(c)])
         if not len(cols):
             return {"terms": [], "spans": []}
-        scale = 1.0 / np.sqrt(len(self.vocab.indices(cleaned)))
+        scale = 1.0 / np.sqrt(len(present))
         out: dict[str, Any] = {}
         for name, cls_label in (("terms", label), ("tvec_terms", "tvec")):
             if name == "tvec_terms" and label == "tvec":

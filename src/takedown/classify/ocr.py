@@ -31,7 +31,10 @@ class TesseractOcr:
     """`extract(image_bytes)` returns the text tesseract reads in the image."""
 
     def __init__(
-        self, binary: str = "tesseract", langs: tuple[str, ...] = DEFAULT_LANGS, timeout_s: float = TIMEOUT_S
+        self,
+        binary: str = "tesseract",
+        langs: tuple[str, ...] = DEFAULT_LANGS,
+        timeout_s: float = TIMEOUT_S,
     ) -> None:
         self._binary = binary
         self._wanted = langs
@@ -46,11 +49,15 @@ class TesseractOcr:
         if path is None:
             raise Unavailable(
                 "OCR needs the tesseract binary",
-                hint="apt-get install tesseract-ocr tesseract-ocr-ara tesseract-ocr-fra tesseract-ocr-deu",
+                hint="apt-get install tesseract-ocr tesseract-ocr-{ara,fra,deu}",
             )
         try:
             done = subprocess.run(
-                [path, "--list-langs"], capture_output=True, text=True, timeout=self._timeout, check=False
+                [path, "--list-langs"],
+                capture_output=True,
+                text=True,
+                timeout=self._timeout,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as error:
             raise Unavailable(f"tesseract does not run: {error}") from None
@@ -83,7 +90,9 @@ class TesseractOcr:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise InvalidInput("OCR took too long on this image", hint="image too complex") from None
+            raise InvalidInput(
+                "OCR took too long on this image", hint="image too complex"
+            ) from None
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             raise InvalidInput(f"tesseract could not read the image: {message[0]}")
@@ -92,7 +101,7 @@ class TesseractOcr:
 
 
 def _as_png(image: bytes) -> bytes:
-    """Decode defensively with Pillow and re-encode as PNG (bounded size, one format for tesseract)."""
+    """Decode defensively with Pillow, re-encode as PNG (bounded size, one format for tesseract)."""
     from PIL import Image, UnidentifiedImageError
 
     try:

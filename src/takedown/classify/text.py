@@ -28,7 +28,7 @@ MAX_CHARS = 2000
 
 
 def strip_artefacts(text: str) -> str:
-    """Remove URLs, @mentions, RT markers, HTML entities and truncation marks; keep hashtag words."""
+    """Remove URLs, @mentions, RT markers, HTML entities, truncation marks; keep hashtag words."""
     text = html.unescape(text)
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)

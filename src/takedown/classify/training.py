@@ -115,7 +115,9 @@ def data_fingerprint(examples: Sequence[Example]) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(data_dir: Path, out_dir: Path, *, cache_dir: Path, log: Any = sys.stderr) -> TrainingResult:
+def train(
+    data_dir: Path, out_dir: Path, *, cache_dir: Path, log: Any = sys.stderr
+) -> TrainingResult:
     """Weak-label and split the shared corpora, then fit and write the model."""
     examples = load_all(data_dir)
     parts = split(examples)

@@ -24,10 +24,11 @@ warns that some accounts are news/OSINT or anti-ISIS. Rules, by account (usernam
 HateCheck / Multilingual HateCheck are templated hate-speech tests, not terrorism. Rules, by
 functionality: direct and normative *threats of violence* against a group (`threat_dir_h`,
 `threat_norm_h`), and hateful variants of a threat template (spelling, phrasing, reference
-tests whose `ref_templ_id` is a threat template) -> `tvec` (the issue's `tvec` covers threats and incitement; these are the only
-non-English violent-threat texts we have); counter-speech that quotes or references hate
-(`counter_quote_nh`, `counter_ref_nh`) -> `counter`; all other cases (hateful or not) -> `other`.
-Hate speech that is not a threat is a different policy (hate speech, not TVEC), so it is `other`.
+tests whose `ref_templ_id` is a threat template) -> `tvec` (the issue's `tvec` covers threats
+and incitement; these are the only non-English violent-threat texts we have); counter-speech
+that quotes or references hate (`counter_quote_nh`, `counter_ref_nh`) -> `counter`; all other
+cases (hateful or not) -> `other`. Hate speech that is not a threat is a different policy
+(hate speech, not TVEC), so it is `other`.
 
 CONAN family: counter-narratives -> `counter`; the hate speech they answer -> `other`.
 MLMA tweets (offensive/hateful/normal) and Stormfront sentences -> `other`.

@@ -28,10 +28,14 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     model = subparsers.add_parser("model", help="train and evaluate the text classifier")
     verbs = model.add_subparsers(dest="model_command", metavar="VERB")
-    model.set_defaults(func=lambda args: (model.print_help(sys.stderr), 2)[1])
+    def model_help(args: argparse.Namespace) -> int:
+        model.print_help(sys.stderr)
+        return 2
+
+    model.set_defaults(func=model_help)
 
     train = verbs.add_parser("train", help="rebuild models/classifier from the shared corpora")
     train.add_argument("--data", type=Path, default=None, help="shared data folder")
@@ -103,7 +107,9 @@ def read_items(stream: TextIO) -> Iterator[tuple[str, str]]:
                 f"line {number} is not JSON: {error.msg}", hint='one {"id", "text"} object per line'
             ) from None
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise InvalidInput(f"line {number} needs a string 'text'", hint='{"id": "1", "text": "..."}')
+            raise InvalidInput(
+                f"line {number} needs a string 'text'", hint='{"id": "1", "text": "..."}'
+            )
         item_id = obj.get("id")
         if not isinstance(item_id, str | int) or isinstance(item_id, bool):
             raise InvalidInput(f"line {number} needs an 'id' (string or integer)")
