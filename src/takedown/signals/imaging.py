@@ -123,12 +123,20 @@ def decode_rgb(data: bytes) -> np.ndarray:
 
 
 def decode_luma_fast(data: bytes, min_side: int = FAST_MIN_SIDE) -> np.ndarray:
-    """Matching-only decode: oriented HxW uint8 luma, shorter side ≥ `min_side` when possible.
+    """Matching-only decode: oriented HxW uint8 luma, shorter side ≥ `min_side` when possible."""
+    return decode_luma_fast_sized(data, min_side)[0]
+
+
+def decode_luma_fast_sized(
+    data: bytes, min_side: int = FAST_MIN_SIDE
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """`decode_luma_fast` and the file's own (width, height) before any reduction.
 
     JPEGs are scaled inside the decoder (1/2, 1/4 or 1/8 of the DCT) and decoded as Y only,
     which skips most of the work; Y uses the same 601 weights as PDQ's luma.
     """
     image = open_image(data)
+    original_size = image.size
     is_jpeg = image.format == "JPEG"
     if is_jpeg:
         draft_mode = "L" if image.mode in ("RGB", "YCbCr", "L") else image.mode
@@ -140,7 +148,7 @@ def decode_luma_fast(data: bytes, min_side: int = FAST_MIN_SIDE) -> np.ndarray:
     factor = min(image.size) // (min_side if is_jpeg else max(min_side, FAST_REDUCE_SIDE))
     if factor >= 2:
         image = image.reduce(factor)
-    return np.asarray(image, dtype=np.uint8)
+    return np.asarray(image, dtype=np.uint8), original_size
 
 
 def luma_of(rgb: np.ndarray) -> np.ndarray:
@@ -239,7 +247,7 @@ def remove_caption(
     mask = (white | black) & rows[:, np.newaxis]
     mask = _box_sum(mask.astype(np.float32), 5) > 0
     keep = (~mask).astype(np.float32)
-    size = max(5, height // 15) | 1
+    size = max(5, height // 8) | 1
     weight = np.maximum(_box_sum(keep, size), 1e-3)
     out = work.copy()
     for channel in range(work.shape[2]):

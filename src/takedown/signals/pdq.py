@@ -27,6 +27,7 @@ from takedown.core.errors import InvalidInput
 from takedown.core.signals import Signal
 from takedown.signals.imaging import (
     decode_luma_fast,
+    decode_luma_fast_sized,
     decode_rgb,
     remove_caption,
     trim_uniform_border,
@@ -156,7 +157,12 @@ def _variant_hashes(pixels: np.ndarray, identity: str) -> list[str]:
 
 
 def query_hashes_from_pixels(
-    pixels: np.ndarray, *, identity: str | None = None, trim: bool = True, uncaption: bool = True
+    pixels: np.ndarray,
+    *,
+    identity: str | None = None,
+    trim: bool = True,
+    uncaption: bool = True,
+    shorter_side: int | None = None,
 ) -> list[str]:
     """Distinct hashes to look up for one picture: itself and its 7 rotations/mirrors, a 2x
     upscale of small pictures, the picture with caption text painted out, and the same 8 of
@@ -168,7 +174,7 @@ def query_hashes_from_pixels(
     """
     first = identity or pdq_from_pixels(pixels).hash
     hashes = _variant_hashes(pixels, first)
-    if min(pixels.shape[:2]) < UPSCALE_BELOW:
+    if (shorter_side or min(pixels.shape[:2])) < UPSCALE_BELOW:
         hashes.append(pdq_from_pixels(_upscaled(pixels)).hash)
     if uncaption:
         clean = remove_caption(_for_variants(pixels))
@@ -183,8 +189,10 @@ def query_hashes_from_pixels(
 
 def pdq_query_hashes(data: bytes, *, fast: bool = True, trim: bool = True) -> list[str]:
     """What a matcher should look up for an uploaded image (any hit within 31 is a match)."""
-    pixels = decode_luma_fast(data) if fast else decode_rgb(data)
-    return query_hashes_from_pixels(pixels, trim=trim)
+    if not fast:
+        return query_hashes_from_pixels(decode_rgb(data), trim=trim)
+    pixels, size = decode_luma_fast_sized(data)
+    return query_hashes_from_pixels(pixels, trim=trim, shorter_side=min(size))
 
 
 class PdqSignal:
