@@ -6,10 +6,12 @@ banks and to other companies. `pdq_hash_fast` is a separate, named function for 
 it decodes JPEGs at a reduced DCT scale and hashes luma directly, which is many times faster and
 drifts by a few bits at most (bench/hashing.py measures it); its hashes must not be shared.
 
-Matching tries the eight rotations/mirrors and, when the picture sits inside a uniform frame,
-the same eight of the trimmed picture (`pdq_query_hashes`), so rotated, mirrored and padded
-copies still match. PDQ can compute eight dihedral hashes in one pass (`pdq_dihedral`), but its
-box filter is asymmetric, so those drift ~10 bits from the hash of truly rotated pixels.
+Matching looks up several hashes per query (`pdq_query_hashes`): the eight rotations/mirrors,
+a 2x upscale of small pictures, the picture with meme-style caption text painted out and, when
+it sits inside a uniform frame, the eight of the trimmed picture, so rotated, mirrored, shrunk,
+captioned and padded copies still match. PDQ can compute eight dihedral hashes in one pass
+(`pdq_dihedral`), but its box filter is asymmetric, so those drift ~10 bits from the hash of
+truly rotated pixels; the query variants are hashed from transformed pixels instead.
 """
 
 from __future__ import annotations
@@ -199,8 +201,9 @@ class PdqSignal:
     """The `pdq` signal type: reference hash as value; quality and query variants in meta.
 
     meta: `quality` (0–100), `low_quality` (quality < 50: flagged, still returned),
-    `query_hashes` (the value itself, its 7 rotations/mirrors, and 8 more of the border-trimmed
-    picture when it has a uniform frame) for the matcher to look up; only the value is stored.
+    `query_hashes` (the value itself, its 7 rotations/mirrors, a 2x upscale if small, a
+    caption-free version if captioned, and 8 more of the border-trimmed picture if framed; at
+    most 18) for the matcher to look up; only the value is stored or shared.
     """
 
     name = "pdq"
