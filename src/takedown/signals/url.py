@@ -86,7 +86,8 @@ def canonicalize_url(url: str) -> str:
         raise InvalidInput(f"unsupported URL scheme {written!r}", hint="http, https or ftp")
     scheme = "https" if written == "http" else written
     host = _idna_host(parts.hostname or "")
-    netloc = host if port in (None, DEFAULT_PORTS[written]) else f"{host}:{port}"
+    defaults = (None, DEFAULT_PORTS[written], DEFAULT_PORTS[scheme])
+    netloc = host if port in defaults else f"{host}:{port}"
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%")
     if path:
         trailing = path.endswith("/")

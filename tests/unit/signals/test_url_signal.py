@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from takedown.core.content import ContentKind, make_submission
 from takedown.core.errors import InvalidInput
@@ -79,3 +81,32 @@ def test_compare_uses_canonical_forms() -> None:
     assert UrlSignal().compare("http://Example.com/a/", "https://example.com/a?utm_source=1") == 0
     assert UrlSignal().compare("https://example.com/a", "https://example.com/b") == 1
     assert DomainSignal().compare("www.example.com", "EXAMPLE.com") == 0
+
+
+_LABEL = st.text("abcxyz019", min_size=1, max_size=8)
+_URLS = st.builds(
+    lambda scheme, host, tld, port, path, query, frag: (
+        f"{scheme}://{host}.{tld}{port}{path}{query}{frag}"
+    ),
+    st.sampled_from(["http", "https", "HTTP", "ftp"]),
+    _LABEL,
+    st.sampled_from(["com", "org", "ORG", "münchen", "xn--mnchen-3ya"]),
+    st.sampled_from(["", ":80", ":443", ":8080"]),
+    st.lists(st.text("abc./-_%é", max_size=6), max_size=4).map(lambda p: "/" + "/".join(p)),
+    st.lists(st.tuples(st.sampled_from(["a", "utm_source", "fbclid", "b", "Q"]),
+                       st.text("xyz 1", max_size=3)), max_size=4)
+    .map(lambda kv: ("?" + "&".join(f"{k}={v}" for k, v in kv)) if kv else ""),
+    st.sampled_from(["", "#top", "#"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_URLS)
+def test_canonicalisation_is_idempotent(url: str) -> None:
+    try:
+        once = canonicalize_url(url)
+    except InvalidInput:
+        return
+    assert canonicalize_url(once) == once
+    assert "#" not in once and "utm_" not in once and "fbclid" not in once
+    assert once == once.strip() and once.split("://", 1)[0] in ("https", "ftp")
