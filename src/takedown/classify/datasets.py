@@ -218,6 +218,10 @@ SPLIT_SHARES: tuple[tuple[str, float], ...] = (("test", 0.20), ("cal", 0.15))
 """Row shares per stratum; the rest is train."""
 
 
+MIN_GROUPS_FOR_CAL = 4
+"""A stratum of fewer groups (two news accounts) gives one to test and the rest to train."""
+
+
 def _rank(group: str) -> str:
     return hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()
 
@@ -243,6 +247,15 @@ def split_groups(examples: Iterable[Example]) -> dict[str, str]:
         strata.setdefault((source[group], majority), []).append(group)
     out: dict[str, str] = {}
     for _, groups in sorted(strata.items()):
+        if len(groups) < MIN_GROUPS_FOR_CAL:
+            ordered = sorted(groups, key=_rank)
+            out.update(
+                {
+                    g: "test" if i == 0 and len(groups) > 1 else "train"
+                    for i, g in enumerate(ordered)
+                }
+            )
+            continue
         total = sum(sizes[g] for g in groups)
         filled = dict.fromkeys([name for name, _ in SPLIT_SHARES], 0)
         for group in sorted(groups, key=_rank):

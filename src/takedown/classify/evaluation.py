@@ -161,6 +161,9 @@ def summary_lines(figures: dict[str, Any]) -> list[str]:
         lines.append(f"  {label:8s} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
     flagged = overall["flagged_as_tvec"]
     lines.append("flagged as tvec: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in flagged.items()))
+    for src, m in figures["per_source"].items():
+        rates = ", ".join(f"{k} {100 * v:.1f}%" for k, v in m["flagged_as_tvec"].items())
+        lines.append(f"  <{src}> macro-F1 {m['macro_f1']:.3f}; flagged as tvec: {rates}")
     for lang, m in figures["per_language"].items():
         lines.append(f"  [{lang}] macro-F1 {m['macro_f1']:.3f} (n={m['n']})")
     share = figures["tier_share"]

@@ -70,12 +70,13 @@ def test_split_keeps_groups_whole_and_is_deterministic(tiny_parts) -> None:
 
 
 def test_weak_label_rules() -> None:
-    assert fifth_tribe_label("RamiAlLolah") == "news"
+    assert fifth_tribe_label("WarReporter1") == "news"
+    assert fifth_tribe_label("RamiAlLolah") is None
     assert fifth_tribe_label("Uncle_SamCoco") == "other"
     assert fifth_tribe_label("mobi_ayubi") is None
     assert fifth_tribe_label("some_supporter") == "tvec"
     assert is_dropped_tweet("@someone thanks akhi")
-    assert is_dropped_tweet("RT @RamiAlLolah: breaking news")
+    assert is_dropped_tweet("RT @warrnews: breaking news")
     assert not is_dropped_tweet("RT @other: text")
     assert hatecheck_label("threat_dir_h") == "tvec"
     assert hatecheck_label("spell_leet_h", threat_variant=True) == "tvec"

@@ -1,0 +1,59 @@
+"""The evaluation page renders every section from a figures dict, and the plot is a PNG."""
+
+from __future__ import annotations
+
+from takedown.classify.docs import IMG, write_docs
+from takedown.classify.metrics import report
+
+
+def _figures() -> dict:
+    import numpy as np
+
+    y = np.array([0, 0, 1, 1, 2, 3, 3, 1])
+    p = np.array([0, 1, 1, 0, 2, 3, 2, 1])
+    rep = report(y, p).to_json()
+    lang = {**rep, "fast_share": 0.5, "composition": {"src/tvec": 2}}
+    return {
+        "model_version": "tvec-clf-test",
+        "test_rows": 8,
+        "overall": rep,
+        "fast_only": rep,
+        "per_language": {"en": lang},
+        "per_source": {"src": rep},
+        "tier_share": {"fast": 0.5, "semantic": 0.5},
+        "fast_threshold": 0.9,
+        "calibration": {
+            "bins": [{"lo": 0.5, "hi": 0.6, "n": 4, "confidence": 0.55, "accuracy": 0.5}],
+            "ece": 0.05,
+            "ece_fast_tier": 0.06,
+        },
+        "tvec_reliability": [{"lo": 0, "hi": 0.1, "n": 3, "predicted": 0.05, "observed": 0.0}],
+        "langid_agreement": {"en": 1.0},
+        "errors": {
+            "news_as_tvec": [{"source": "s", "lang": "en", "p_tvec": 0.9, "text": "a | b"}],
+            "counter_as_tvec": [],
+        },
+        "robustness": {
+            "n": 2,
+            "original_recall": 0.5,
+            "perturbed": {"leetspeak": {"recall": 0.5, "drop_points": 0.0}},
+        },
+        "throughput": {"fast_tier": 2500.0, "langid": 4000.0, "encoder": 400.0},
+    }
+
+
+def test_write_docs(tmp_path) -> None:
+    page = write_docs(_figures(), tmp_path)
+    text = page.read_text()
+    for heading in (
+        "## Overall",
+        "## Per language",
+        "## Calibration",
+        "## Tiers",
+        "## Robustness to evasion",
+        "## Throughput",
+        "## Errors that matter most",
+    ):
+        assert heading in text
+    assert "tvec-clf-test" in text and "a \\| b" in text
+    assert (tmp_path / IMG).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
