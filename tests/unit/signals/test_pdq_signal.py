@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from takedown.core.content import ContentKind, make_submission
-from takedown.core.errors import InvalidInput
+from takedown.core.errors import InvalidInput, PayloadTooLarge
 from takedown.signals.imaging import remove_caption, to_rgb
 from takedown.signals.pdq import (
     PDQ_MATCH_THRESHOLD,
@@ -204,3 +204,24 @@ def test_hamming_rejects_malformed_hashes(bad: str) -> None:
 def test_hamming_counts_bits() -> None:
     assert hamming("0" * 64, "f" + "0" * 63) == 4
     assert hamming("F" * 64, "f" * 64) == 0
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims the given size (pixels are never decoded in these tests)."""
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + header
+    ihdr = struct.pack(">I", len(header)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    data = zlib.compress(b"\x00" * 2)
+    idat = struct.pack(">I", len(data)) + b"IDAT" + data + struct.pack(">I", zlib.crc32(
+        b"IDAT" + data))
+    end = struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND"))
+    return b"\x89PNG\r\n\x1a\n" + ihdr + idat + end
+
+
+@pytest.mark.parametrize("side", [11_000, 20_000])
+def test_decompression_bombs_are_refused_before_decoding(side: int) -> None:
+    with pytest.raises(PayloadTooLarge):
+        pdq_hash(png_claiming(side, side))
