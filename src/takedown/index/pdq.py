@@ -260,7 +260,9 @@ class PdqIndex:
     def delta_limit(self) -> int:
         if self._fixed_delta_limit is not None:
             return self._fixed_delta_limit
-        return int(min(65_536, max(4_096, len(self._main) // 128)))
+        # Each buffered entry costs every query a little brute force; each merge costs a
+        # rebuild (about 1 s per million hashes, in the background): 1/512 balances the two.
+        return int(min(16_384, max(2_048, len(self._main) // 512)))
 
     def compact(self, *, wait: bool = True) -> None:
         """Fold the delta buffer and tombstones into a fresh segment (in a thread unless `wait`)."""

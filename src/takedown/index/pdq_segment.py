@@ -275,6 +275,8 @@ class PdqSegment:
     def _search_batch(
         self, queries: np.ndarray, threshold: int, plan: _Plan
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Array methods rather than np.* wrappers: a lone query is ~60 numpy calls, and the
+        # wrappers' Python overhead is a visible share of it.
         count = len(queries)
         probes = len(plan.chunks)
         query_chunks = queries.view("<u2")
@@ -294,7 +296,7 @@ class PdqSegment:
         lengths = flat_offsets[keys + 1]
         lengths &= self._offset_mask
         lengths -= starts
-        ends = np.cumsum(lengths, dtype=np.int64)
+        ends = lengths.cumsum(dtype=np.int64)
         total = int(ends[-1])
         if total == 0:
             empty = np.empty(0, dtype=np.int64)
@@ -304,15 +306,15 @@ class PdqSegment:
         shift = starts - ends
         shift += lengths
         shift += position_base
-        positions = np.repeat(shift, lengths)
+        positions = shift.repeat(lengths)
         positions += _arange(total)
         rows0 = positions[:split]
-        postings = np.take(self._flat_postings, positions[split:])
+        postings = self._flat_postings.take(positions[split:])
         rest_lengths = lengths[first_rest:]
         if len(self) <= MAX_PACKED_ROWS:
             # Signature filter: the partner chunk's 8 stored bits may differ in at most
             # `budget` places, or the pair (and so this probe) cannot hold a match.
-            signature = np.repeat(partner_bytes[first_rest:].astype(np.uint32), rest_lengths)
+            signature = partner_bytes[first_rest:].astype(np.uint32).repeat(rest_lengths)
             signature <<= ROW_BITS
             signature ^= postings
             signature >>= ROW_BITS
@@ -321,7 +323,7 @@ class PdqSegment:
             for begin_probe, end_probe, budget in plan.budget_runs:
                 begin = int(ends[begin_probe * count - 1]) - split
                 end = int(ends[end_probe * count - 1]) - split
-                parts.append(np.flatnonzero(differing[begin:end] <= budget) + begin)
+                parts.append((differing[begin:end] <= budget).nonzero()[0] + begin)
             passed = np.concatenate(parts) if len(parts) > 1 else parts[0]
             rows1 = postings[passed] & _ROW_MASK
         else:
@@ -341,12 +343,12 @@ class PdqSegment:
         self, queries: np.ndarray, threshold: int, rows: np.ndarray, query_index: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact distances for the candidates; keep those within the threshold, once each."""
-        candidate = np.take(self.words, rows, axis=0)
+        candidate = self.words.take(rows, axis=0)
         query_words = queries.view("<u8")
         distance = _column_distance(candidate, query_words, query_index, 0)
         distance += _column_distance(candidate, query_words, query_index, 1)
         # Two words (128 bits) already reject nearly every random candidate; finish the rest.
-        keep = np.flatnonzero(distance <= threshold)
+        keep = (distance <= threshold).nonzero()[0]
         if len(queries) == 1:  # few survivors: whole-row popcounts, fewer numpy calls
             full = np.bitwise_count(candidate[keep] ^ query_words[0]).sum(axis=1, dtype=np.int64)
             within = full <= threshold
@@ -359,7 +361,7 @@ class PdqSegment:
         query_index = query_index[keep]
         distance += _column_distance(candidate, query_words, query_index, 2)
         distance += _column_distance(candidate, query_words, query_index, 3)
-        keep = np.flatnonzero(distance <= threshold)
+        keep = (distance <= threshold).nonzero()[0]
         rows = rows[keep].astype(np.int64)
         query_index, distance = query_index[keep], distance[keep].astype(np.int64)
         if len(rows) > 1:  # a near hash can show up through several chunks
