@@ -2,6 +2,9 @@
 
 Baselines: `normalize_text` alone (the floor every text pays, since both tiers read normalised
 text) for the fast tier, and "encoder on every text" (no tiering) for the tiered pipeline.
+`fast_tier` includes artefact stripping and normalisation; `fast_tier_model_only` starts from
+normalised text (features + linear model); `fast_tier_end_to_end` adds language ID, evidence
+terms and spans, i.e. what `classify(..., tiers="fast")` returns.
 Prints JSON with medians of several repeats. Texts: Fifth Tribe tweets and AG News leads when
 the shared data is present (TAKEDOWN_DATA_DIR or ../shared/data), otherwise built-in sentences.
 
@@ -69,12 +72,14 @@ def main() -> None:
     load_s = time.perf_counter() - start
     clf.classify(texts[:16], tiers="semantic")  # warm: encoder weights, langid model
     small = texts[: args.semantic_n]
+    cleaned = [clean_text(t) for t in texts]
     n, ns, r = len(texts), len(small), args.repeats
     out = {
         "texts": n,
         "model_load_s": round(load_s, 2),
         "baseline_normalize_only": rate(lambda: [normalize_text(t) for t in texts], n, r),
         "fast_tier": rate(lambda: clf.fast_proba([clean_text(t) for t in texts]), n, r),
+        "fast_tier_model_only": rate(lambda: clf.fast_proba(cleaned), n, r),
         "fast_tier_end_to_end": rate(lambda: clf.classify(texts, tiers="fast"), n, r),
         "baseline_encoder_every_text": rate(lambda: clf.classify(small, tiers="semantic"), ns, r),
         "tiered_auto": rate(lambda: clf.classify(small, tiers="auto"), ns, r),

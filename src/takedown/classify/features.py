@@ -59,9 +59,13 @@ class Vocabulary:
                 out[col] = term
         return out
 
+    @property
+    def n_terms(self) -> int:
+        """Columns below this are words and bigrams (shown to reviewers); the rest char n-grams."""
+        return len(self.word) + len(self.bigram)
+
     def is_term(self, col: int) -> bool:
-        """Words and bigrams are shown to reviewers; char n-grams are not."""
-        return col < len(self.word) + len(self.bigram)
+        return col < self.n_terms
 
     def indices(self, text: str) -> list[int]:
         """Distinct columns present in one cleaned text (the fast tier's hot loop)."""

@@ -10,7 +10,6 @@ share each tier takes.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,7 +152,8 @@ class TieredClassifier:
         if tiers not in ("auto", "fast", "semantic"):
             raise InvalidInput(f"unknown tiers mode {tiers!r}", hint="auto, fast or semantic")
         cleaned = [clean_text(t) for t in texts]
-        proba = self.fast_proba(cleaned)
+        batch = vectorize(self.vocab, cleaned)
+        proba = self.fast.proba(self.fast.logits(batch))
         tier = np.array(["fast"] * len(texts), dtype=object)
         if tiers != "fast":
             if tiers == "semantic":
@@ -169,18 +169,21 @@ class TieredClassifier:
         for i, text in enumerate(texts):
             scores = {label: round(float(p), 4) for label, p in zip(LABELS, proba[i], strict=True)}
             label = LABELS[int(decided[i])]
-            evidence = self.evidence(text, cleaned[i], label)
+            present = batch.cols[batch.starts[i] : batch.starts[i + 1]]
+            evidence = self.evidence(text, present, label)
             out.append(
                 Classification(label, scores, self.languages.identify(text), tier[i], evidence)
             )
         return out
 
-    def evidence(self, raw: str, cleaned: str, label: str) -> dict[str, Any]:
-        """The terms that pushed the chosen class (and, if different, `tvec`) up, with spans."""
+    def evidence(self, raw: str, present: np.ndarray, label: str) -> dict[str, Any]:
+        """The terms that pushed the chosen class (and, if different, `tvec`) up, with spans.
+
+        `present` are the text's feature columns; only words and bigrams are shown.
+        """
         if self._terms is None:
             self._terms = self.vocab.terms()
-        present = self.vocab.indices(cleaned)
-        cols = np.asarray([c for c in present if self.vocab.is_term(c)])
+        cols = present[present < self.vocab.n_terms]
         if not len(cols):
             return {"terms": [], "spans": []}
         scale = 1.0 / np.sqrt(len(present))
@@ -203,12 +206,29 @@ def find_spans(raw: str, terms: Sequence[str]) -> list[dict[str, Any]]:
     """Character offsets of the evidence terms in the original text, where they occur verbatim.
 
     Terms come from the normalised text; a term hidden by evasion (homoglyphs, leetspeak) has no
-    verbatim span in the original, and then only the term itself is reported.
+    verbatim span in the original, and then only the term itself is reported. A plain
+    case-insensitive scan (no regex compiled per term) keeps this off the fast tier's hot path.
     """
+    lowered = raw.lower()
+    if len(lowered) != len(raw):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in raw)
     spans = []
     for term in terms:
-        pattern = r"\W+".join(re.escape(w) for w in term.split())
-        match = re.search(rf"(?<!\w){pattern}(?!\w)", raw, flags=re.IGNORECASE)
-        if match:
-            spans.append({"start": match.start(), "end": match.end(), "text": match.group(0)})
+        start = _find_word(lowered, term)
+        if start >= 0:
+            end = start + len(term)
+            spans.append({"start": start, "end": end, "text": raw[start:end]})
     return spans
+
+
+def _find_word(haystack: str, needle: str) -> int:
+    """First occurrence of `needle` not inside a longer word, or -1."""
+    start = haystack.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        before = haystack[start - 1] if start else " "
+        after = haystack[end] if end < len(haystack) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return start
+        start = haystack.find(needle, start + 1)
+    return -1
