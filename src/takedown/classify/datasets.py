@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import random
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -28,6 +29,7 @@ from takedown.core.errors import InvalidInput
 
 SEED = 1337
 NEWS_CHARS = 320
+HEADLINE_CHARS = 160
 """News articles are cut to a post-sized lead (title + first sentences), the size of a post."""
 
 csv.field_size_limit(10_000_000)
@@ -74,12 +76,30 @@ def fifth_tribe(root: Path) -> list[Example]:
     return _capped(out, 20_000)
 
 
+def headline(text: str) -> str:
+    """The first sentence (at most HEADLINE_CHARS): how news looks when shared as a short post."""
+    first = re.split(r"(?<=[.!?؟])\s", text.strip(), maxsplit=1)[0]
+    return first[:HEADLINE_CHARS]
+
+
+def _with_headlines(rows: list[Example], cap: int) -> list[Example]:
+    """Each article as a lead and, in the same group, as a headline-sized post.
+
+    Short factual reports ("Police said 3 were killed in Baghdad") are the form in which news
+    appears on a platform; without them the only short conflict reports in training are the
+    supporters' tweets, and the model learns "short + killed" = `tvec`.
+    """
+    leads = _capped(rows, cap)
+    heads = [Example(headline(e.text), e.label, e.lang, e.source, e.group) for e in leads]
+    return leads + _capped(heads, cap)
+
+
 def ag_news(root: Path) -> list[Example]:
     out = []
     for row in _csv_rows(root / "news-agnews-test" / "test.csv"):
         text = f"{row['title']}. {row['description']}"[:NEWS_CHARS]
         out.append(Example(text, "news", "en", "agnews", f"ag:{row['title'][:40]}"))
-    return _capped(out, 4000)
+    return _with_headlines(out, 4000)
 
 
 def saudi_news(root: Path) -> list[Example]:
@@ -93,7 +113,7 @@ def saudi_news(root: Path) -> list[Example]:
                 for art in json.loads(archive.read(name)):
                     text = f"{art.get('title', '')}. {art.get('content', '')}"[:NEWS_CHARS]
                     out.append(Example(text, "news", "ar", "saudinewsnet", f"sn:{art['source']}"))
-    return _capped(out, 3000)
+    return _with_headlines(out, 3000)
 
 
 def gnad(root: Path) -> list[Example]:
@@ -103,7 +123,7 @@ def gnad(root: Path) -> list[Example]:
         for i, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
             if len(row) >= 2:
                 out.append(Example(row[1][:NEWS_CHARS], "news", "de", "10kgnad", f"gn:{i}"))
-    return _capped(out, 2000)
+    return _with_headlines(out, 2000)
 
 
 def conan(root: Path) -> list[Example]:
