@@ -44,8 +44,9 @@ _FLIPS = np.array([0] + [1 << bit for bit in range(16)], dtype=np.uint16)
 ROW_BITS = 24
 MAX_PACKED_ROWS = (1 << ROW_BITS) - 1
 _ROW_MASK = np.uint32((1 << ROW_BITS) - 1)
-# Upper bound on candidates materialised at once; keeps temporaries around 100 MB.
-_CANDIDATE_BUDGET = 2_000_000
+# Candidates materialised at once. Small, so the temporaries stay in cache: measured, batches
+# ran 1.5x (1M hashes) to 2x (10M) faster than with 2,000,000.
+_CANDIDATE_BUDGET = 100_000
 
 
 @functools.lru_cache(maxsize=64)
