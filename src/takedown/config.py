@@ -31,6 +31,7 @@ class Settings:
     lease_seconds: float = 60.0
     policy_path: Path | None = None
     flood_per_hour: int = 100
+    classifier: bool = True
     mastodon_url: str | None = None
     mastodon_token: str = ""
     mastodon_webhook_secret: str = ""
@@ -89,6 +90,7 @@ class Settings:
             lease_seconds=get_float("TAKEDOWN_LEASE_SECONDS", cls.lease_seconds),
             policy_path=Path(policy) if policy else None,
             flood_per_hour=get_int("TAKEDOWN_FLOOD_PER_HOUR", cls.flood_per_hour),
+            classifier=env.get("TAKEDOWN_CLASSIFIER", "on").lower() not in ("off", "0", "false"),
             mastodon_url=env.get("TAKEDOWN_MASTODON_URL") or None,
             mastodon_token=env.get("TAKEDOWN_MASTODON_TOKEN", ""),
             mastodon_webhook_secret=env.get("TAKEDOWN_MASTODON_WEBHOOK_SECRET", ""),

@@ -1,4 +1,4 @@
-"""The shipped, tiered classifier: load the files in `models/classifier/` and classify texts.
+"""The shipped, tiered classifier: load the files in `src/takedown/models/classifier/` and classify texts.
 
 Tier 1 (fast) is a sparse linear model; if its top calibrated probability reaches
 `fast_threshold` its answer stands. Otherwise tier 2 (semantic) embeds the text with the
@@ -33,8 +33,9 @@ MAX_TERMS = 6
 
 
 def default_model_dir() -> Path:
-    """`models/classifier` at the repository root (where `takedown model train` writes)."""
-    return Path(__file__).resolve().parents[3] / "models" / "classifier"
+    """`takedown/models/classifier` inside the package, so `pip install .` ships the model
+    (and `takedown model train` rewrites it in a source checkout)."""
+    return Path(__file__).resolve().parents[1] / "models" / "classifier"
 
 
 @dataclass(frozen=True)

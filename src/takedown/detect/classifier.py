@@ -2,9 +2,9 @@
 
 Text comes from the submission's `text`, plus, for images, the text OCR reads in
 `submission.content` (memes, screenshots) when tesseract is installed. The Finding's label is
-the predicted class (`tvec`, `news`, `counter`, `other`) and its score that class's calibrated
-probability; the evidence carries all four scores, the language, the tier that decided and
-the terms/spans a reviewer can check, so the policy can e.g. queue `news` instead of removing.
+the taxonomy label of the predicted class (`tvec` → TVEC7, else TVEC0; the class itself in
+`evidence["class"]`) and its score that class's calibrated probability; the evidence carries
+all four scores, the language, the tier that decided and the terms/spans a reviewer can check.
 """
 
 from __future__ import annotations
@@ -19,8 +19,20 @@ from takedown.core.content import ContentKind, Submission
 from takedown.core.errors import InvalidInput, Unavailable
 from takedown.core.findings import Finding
 from takedown.core.signals import Signal
+from takedown.core.taxonomy import TvecLabel
 
 MAX_TEXT_CHARS = 10_000
+
+# Findings speak the taxonomy so policy rules treat bank and classifier evidence alike. The
+# classifier does not tell praise from recruitment or threats, so `tvec` maps to the broad
+# support/praise label; reviewers relabel. News and counter-speech are not TVEC content: the
+# class itself stays in evidence["class"] for rules and reviewers that need it.
+TAXONOMY_LABEL: dict[str, str] = {
+    "tvec": TvecLabel.PRAISE.value,
+    "news": TvecLabel.NOT_TVEC.value,
+    "counter": TvecLabel.NOT_TVEC.value,
+    "other": TvecLabel.NOT_TVEC.value,
+}
 
 
 class ClassifierDetector:
@@ -81,8 +93,8 @@ class ClassifierDetector:
         return [
             Finding(
                 detector=f"{self.name}@{self.version}",
-                label=result.label,
+                label=TAXONOMY_LABEL[result.label],
                 score=result.scores[result.label],
-                evidence=evidence,
+                evidence={"class": result.label, **evidence},
             )
         ]

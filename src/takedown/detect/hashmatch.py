@@ -56,14 +56,22 @@ class HashMatchDetector:
                 entry = self._entries.pop(entry_id, None)
                 if entry is not None:
                     self._indexes[entry.signal_type].remove(entry_id)
+            by_type: dict[str, list[BankEntry]] = {}
             for entry in added:
-                index = self._indexes.get(entry.signal_type)
+                by_type.setdefault(entry.signal_type, []).append(entry)
+            for signal_type, entries in by_type.items():
+                index = self._indexes.get(signal_type)
                 if index is None:
-                    index = self._indexes[entry.signal_type] = self._index_factory(
-                        entry.signal_type
-                    )
-                index.add(entry.entry_id, entry.value)
-                self._entries[entry.entry_id] = entry
+                    index = self._indexes[signal_type] = self._index_factory(signal_type)
+                add_many = getattr(index, "add_many", None)
+                if add_many is not None and len(entries) > 1:
+                    # One bulk call: the PDQ index would otherwise merge every few thousand adds.
+                    add_many([e.entry_id for e in entries], [e.value for e in entries])
+                else:
+                    for entry in entries:
+                        index.add(entry.entry_id, entry.value)
+                for entry in entries:
+                    self._entries[entry.entry_id] = entry
 
     def entry_count(self) -> int:
         return len(self._entries)

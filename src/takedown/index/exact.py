@@ -7,7 +7,7 @@ cases from peers and exchanges.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from takedown.core.errors import InvalidInput
 from takedown.index.base import Match
@@ -36,8 +36,9 @@ class ExactIndex:
         self._by_value.setdefault(key, set()).add(int(entry_id))
         self._value_of[int(entry_id)] = key
 
-    def add_many(self, items: Iterable[tuple[int, str]]) -> None:
-        for entry_id, value in items:
+    def add_many(self, entry_ids: Sequence[int], values: Sequence[str]) -> None:
+        """Same shape as `PdqIndex.add_many`, so callers load any index in one call."""
+        for entry_id, value in zip(entry_ids, values, strict=True):
             self.add(entry_id, value)
 
     def remove(self, entry_id: int) -> bool:

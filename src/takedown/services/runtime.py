@@ -6,6 +6,7 @@ synchronously. Everything is built here, so nothing below reads configuration on
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from takedown.actions.mastodon import MastodonConnector
 from takedown.actions.webhook import WebhookSender
 from takedown.config import Settings
 from takedown.core.detection import Detector
+from takedown.detect.classifier import ClassifierDetector
 from takedown.detect.hashmatch import HashMatchDetector, standard_index_factory
 from takedown.policy import PolicyDecider, load_default_policy, load_policy
 from takedown.queue.base import WorkQueue, make_queue
@@ -30,6 +32,13 @@ from takedown.signals.registry import default_registry
 from takedown.storage.db import make_engine, migrate
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def shared_classifier() -> ClassifierDetector:
+    """The shipped classifier, loaded once per process (~70 MB) and shared by every runtime:
+    classification is read-only and thread-safe."""
+    return ClassifierDetector()
 
 
 class Runtime:
@@ -54,6 +63,8 @@ class Runtime:
         self.follower = BankFollower(self.engine, self.matcher)
         self.follower.load_all()
         detectors: list[Detector] = [self.matcher, *(extra_detectors or [])]
+        if settings.classifier:
+            detectors.append(shared_classifier())
         self.policy = load_policy(settings.policy_path) if settings.policy_path else (
             load_default_policy()
         )
