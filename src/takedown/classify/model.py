@@ -1,4 +1,4 @@
-"""The shipped, tiered classifier: load the files in `src/takedown/models/classifier/` and classify texts.
+"""The shipped, tiered classifier: load `src/takedown/models/classifier/`, classify texts.
 
 Tier 1 (fast) is a sparse linear model; if its top calibrated probability reaches
 `fast_threshold` its answer stands. Otherwise tier 2 (semantic) embeds the text with the
