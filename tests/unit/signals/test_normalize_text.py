@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from takedown.signals.exact import text_sha256
-from takedown.signals.normalize import normalize_text
+from takedown.signals.normalize import _strip_marks, _unconfuse, normalize_text
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,8 @@ def test_idempotent_on_any_text(text: str) -> None:
 def test_idempotent_on_evasion_alphabet(text: str) -> None:
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_the_ascii_fast_path_skips_only_no_op_steps(text: str) -> None:
+    assert _unconfuse(_strip_marks(text)) == text
