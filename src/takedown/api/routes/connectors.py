@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from takedown.api.routes.review import case_service
 from takedown.core.errors import Unavailable
-from takedown.review.service import CaseService
 from takedown.services import ingest
-from takedown.storage.reviews import SqlReviewStore
 
 router = APIRouter(prefix="/v1/connectors", tags=["connectors"])
 
@@ -36,7 +35,7 @@ async def mastodon_webhook(request: Request) -> JSONResponse:
         reason = f"{report.category}: {report.comment}".strip(": ")
         reporter = f"mastodon:{report.reporter_account_id or 'remote'}"
         with runtime.engine.begin() as conn:
-            service = CaseService(SqlReviewStore(conn), webhook_urls=runtime.settings.webhook_urls)
+            service = case_service(conn, request)
             for item in event.submissions:
                 reported.append(
                     service.report(item.item_id, reporter=reporter, reason=reason or "reported",

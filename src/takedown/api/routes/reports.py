@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from takedown.api.auth import require
-from takedown.review.service import CaseService
+from takedown.api.routes.review import case_service
 from takedown.storage.keys import Principal, Role
-from takedown.storage.reviews import SqlReviewStore
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -31,7 +30,7 @@ def create_report(
 ) -> dict[str, Any]:
     runtime = request.app.state.runtime
     with runtime.engine.begin() as conn:
-        service = CaseService(SqlReviewStore(conn), webhook_urls=runtime.settings.webhook_urls)
+        service = case_service(conn, request)
         return service.report(
             body.item_id, reporter=body.reporter, reason=body.reason, actor=principal.actor
         )
