@@ -44,6 +44,22 @@ def need_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+def need_module(name: str, hint: str) -> None:
+    """Optional extras (vPDQ needs FFmpeg headers to build) skip where absent, fail on CI."""
+    try:
+        __import__(name)
+    except ImportError:
+        message = f"{name} is not installed ({hint})"
+        if IN_CI:
+            pytest.fail(f"{message}; CI=true installs every extra")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def vpdq_lib() -> None:
+    need_module("vpdq", "pip install '.[video]'")
+
+
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped afterwards."""

@@ -43,6 +43,7 @@ def test_image_and_plain_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     }
 
 
+@pytest.mark.usefixtures("vpdq_lib")
 def test_video_gets_vpdq(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     clip = tmp_path / "clip.mp4"
     shutil.copy(FIXTURES / "vpdq" / "doorknob-hd-no-bar.mp4", clip)

@@ -52,6 +52,7 @@ def test_unrelated_videos_do_not_match() -> None:
     assert result.query_percent < 5 and result.compared_percent < 5
 
 
+@pytest.mark.usefixtures("vpdq_lib")
 def test_same_percentages_as_threatexchange_brute_matcher() -> None:
     from threatexchange.extensions.vpdq.vpdq_brute_matcher import match_VPDQ_hash_brute
     from threatexchange.extensions.vpdq.vpdq_util import VpdqCompactFeature
@@ -66,6 +67,7 @@ def test_same_percentages_as_threatexchange_brute_matcher() -> None:
     assert ours.compared_percent == pytest.approx(theirs.compared_match_percent)
 
 
+@pytest.mark.usefixtures("vpdq_lib")
 def test_hashing_the_sample_clip_agrees_with_meta_reference() -> None:
     ours = hash_video_file(str(FIXTURES / "doorknob-hd-no-bar.mp4"), seconds_per_hash=0)
     theirs = reference("doorknob-hd-no-bar")
@@ -75,6 +77,7 @@ def test_hashing_the_sample_clip_agrees_with_meta_reference() -> None:
     assert result.query_percent == 100.0 and result.compared_percent == 100.0
 
 
+@pytest.mark.usefixtures("vpdq_lib")
 def test_signal_value_round_trips_in_hma_format() -> None:
     data = (FIXTURES / "doorknob-hd-no-bar.mp4").read_bytes()
     signal = VpdqSignal().extract(make_submission(item_id="v", kind=ContentKind.VIDEO,
@@ -99,6 +102,7 @@ def test_malformed_values_are_invalid_input(bad: str) -> None:
         value_to_features(bad)
 
 
+@pytest.mark.usefixtures("vpdq_lib")
 def test_undecodable_bytes_are_invalid_input() -> None:
     with pytest.raises(InvalidInput):
         hash_video_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
