@@ -19,12 +19,12 @@ from sqlalchemy import Engine, create_engine, text
 from takedown.config import Settings
 from takedown.storage.db import make_engine, migrate
 from takedown.storage.tables import metadata
+from takedown_testing import IN_CI, need_module
 
 PG_ADMIN_URL = os.environ.get(
     "TAKEDOWN_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TAKEDOWN_TEST_REDIS", "redis://127.0.0.1:6379/15")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -42,17 +42,6 @@ def need_service(name: str, host: str, port: int) -> None:
     if IN_CI:
         pytest.fail(f"{message} (CI=true: services must be running)")
     pytest.skip(message)
-
-
-def need_module(name: str, hint: str) -> None:
-    """Optional extras (vPDQ needs FFmpeg headers to build) skip where absent, fail on CI."""
-    try:
-        __import__(name)
-    except ImportError:
-        message = f"{name} is not installed ({hint})"
-        if IN_CI:
-            pytest.fail(f"{message}; CI=true installs every extra")
-        pytest.skip(message)
 
 
 @pytest.fixture

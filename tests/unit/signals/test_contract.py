@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import need_module
 from takedown.core.content import ContentKind
 from takedown.core.detection import SignalType
 from takedown.signals.registry import default_registry
+from takedown_testing import need_module
 
 REGISTRY = default_registry()
 TYPES = list(REGISTRY)
