@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from takedown.core.errors import InvalidInput
@@ -36,7 +36,6 @@ class Settings:
     mastodon_token: str = ""
     mastodon_webhook_secret: str = ""
     mastodon_status_removal: str = "admin"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:

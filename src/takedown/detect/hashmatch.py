@@ -16,18 +16,13 @@ from takedown.core.content import Submission
 from takedown.core.findings import Finding
 from takedown.core.signals import Signal
 from takedown.index.base import Index
-from takedown.index.exact import ExactIndex
+from takedown.index.factory import make_index
 
 # Default distance thresholds per signal type; a bank may set its own (Bank.thresholds).
 DEFAULT_THRESHOLDS: dict[str, int] = {"pdq": 31, "vpdq": 31, "tlsh": 40, "minhash": 30}
-EXACT_TYPES = frozenset({"md5", "sha256", "text_sha256", "url", "domain"})
 
 
 IndexFactory = Callable[[str], Index]
-
-
-def exact_index_factory(signal_type: str) -> Index:
-    return ExactIndex(signal_type)
 
 
 class HashMatchDetector:
@@ -36,7 +31,7 @@ class HashMatchDetector:
 
     def __init__(
         self,
-        index_factory: IndexFactory = exact_index_factory,
+        index_factory: IndexFactory = make_index,
         default_thresholds: dict[str, int] | None = None,
     ) -> None:
         self._index_factory = index_factory
@@ -168,18 +163,3 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             best[key] = finding
     return sorted(best.values(), key=lambda f: (f.distance or 0, f.entry_id or 0))
 
-
-def standard_index_factory(compare: Callable[[str], Callable[[str, str], int]]) -> IndexFactory:
-    """PDQ gets the multi-index Hamming index, equality types a dict, anything else a linear
-    scan using the signal type's own distance (`compare(name)` returns it)."""
-    from takedown.index.linear import LinearIndex
-    from takedown.index.pdq import PdqIndex
-
-    def factory(signal_type: str) -> Index:
-        if signal_type == "pdq":
-            return PdqIndex()
-        if signal_type in EXACT_TYPES:
-            return ExactIndex(signal_type)
-        return LinearIndex(signal_type, compare(signal_type))
-
-    return factory

@@ -1,22 +1,29 @@
 """Which index serves which signal type, decided in one place.
 
-Distance-based signal types get their own structure (PDQ: multi-index hashing); everything
-else is matched by equality, where a dict is already optimal. The detector asks this factory
-for one index per signal type and feeds it bank entries; it never needs to know which kind it
-holds, because both meet `takedown.index.base.Index`.
+PDQ gets its multi-index Hamming structure; equality types (cryptographic and normalised-text
+hashes, URLs, domains) a dict; any other distance-based type (TLSH, MinHash, vPDQ) a linear scan
+with the signal type's own `compare`. The detector asks for one index per signal type and never
+needs to know which kind it holds, because all meet `takedown.index.base.Index`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from takedown.index.base import Index
 from takedown.index.exact import ExactIndex
+from takedown.index.linear import LinearIndex
 from takedown.index.pdq import PdqIndex
 
 HAMMING_SIGNAL_TYPES = frozenset({"pdq"})
+EXACT_SIGNAL_TYPES = frozenset({"md5", "sha256", "text_sha256", "url", "domain"})
 
 
-def make_index(signal_type: str) -> Index:
-    """A fresh, empty index for `signal_type` (PdqIndex for "pdq", ExactIndex otherwise)."""
+def make_index(signal_type: str, compare: Callable[[str, str], int] | None = None) -> Index:
+    """A fresh, empty index for `signal_type`; without `compare` an unknown type is matched by
+    equality."""
     if signal_type in HAMMING_SIGNAL_TYPES:
         return PdqIndex()
-    return ExactIndex(signal_type)
+    if signal_type in EXACT_SIGNAL_TYPES or compare is None:
+        return ExactIndex(signal_type)
+    return LinearIndex(signal_type, compare)

@@ -19,7 +19,8 @@ from takedown.actions.webhook import WebhookSender
 from takedown.config import Settings
 from takedown.core.detection import Detector
 from takedown.detect.classifier import ClassifierDetector
-from takedown.detect.hashmatch import HashMatchDetector, standard_index_factory
+from takedown.detect.hashmatch import HashMatchDetector
+from takedown.index.factory import make_index
 from takedown.policy import PolicyDecider, load_default_policy, load_policy
 from takedown.queue.base import WorkQueue, make_queue
 from takedown.services import mastodon
@@ -57,7 +58,7 @@ class Runtime:
         self.queue = queue or make_queue(settings.queue_url)
         self.registry = default_registry()
         self.matcher = HashMatchDetector(
-            standard_index_factory(self._distance_for),
+            lambda signal_type: make_index(signal_type, self._distance_for(signal_type)),
             {t.name: int(t.threshold) for t in self.registry if hasattr(t, "threshold")},
         )
         self.follower = BankFollower(self.engine, self.matcher)
@@ -103,12 +104,12 @@ class Runtime:
             status_removal=self.settings.mastodon_status_removal,
         )
 
-    def _distance_for(self, signal_type: str) -> Callable[[str, str], int]:
+    def _distance_for(self, signal_type: str) -> Callable[[str, str], int] | None:
         """A bank may hold a type this install cannot extract (vPDQ without FFmpeg): such
-        entries still load, compared for equality only."""
+        entries still load, matched by equality only."""
         if signal_type in self.registry.names():
             return self.registry.get(signal_type).compare
-        return lambda a, b: 0 if a == b else 1 << 30
+        return None
 
     def start(self, *, workers: bool = True, delivery: bool = True) -> None:
         self._stop.clear()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from takedown.core.content import ContentKind, Submission
 from takedown.core.decisions import Decision
@@ -88,11 +88,6 @@ def get_by_item_id(conn: Connection, item_id: str) -> StoredSubmission | None:
     return None if row is None else _to_stored(row)
 
 
-def get_by_row_id(conn: Connection, row_id: int) -> StoredSubmission | None:
-    row = conn.execute(select(submissions).where(submissions.c.id == row_id)).first()
-    return None if row is None else _to_stored(row)
-
-
 def claim(
     conn: Connection, *, limit: int, lease: timedelta, ids: list[int] | None = None
 ) -> list[StoredSubmission]:
@@ -128,13 +123,6 @@ def mark_done(conn: Connection, row_id: int, *, error: str | None = None) -> Non
 
 def record_error(conn: Connection, row_id: int, error: str) -> None:
     conn.execute(update(submissions).where(submissions.c.id == row_id).values(last_error=error))
-
-
-def count_by_status(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(
-        select(submissions.c.status, func.count()).group_by(submissions.c.status)
-    ).all()
-    return {str(status): int(n) for status, n in rows}
 
 
 def load_results(conn: Connection, row_id: int) -> dict[str, Any]:
