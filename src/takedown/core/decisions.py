@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -70,3 +71,10 @@ class Decision:
             priority=int(obj.get("priority", 0)),
             shadow=tuple(obj.get("shadow", ())),
         )
+
+
+def webhook_key(decision_id: int, target: str) -> str:
+    """The idempotency key of one decision's webhook to one receiver, the same wherever the
+    decision was made (worker or reviewer), so a receiver can dedupe on it."""
+    digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:12]
+    return f"decision-{decision_id}-{digest}"

@@ -7,13 +7,12 @@ Case moves are compare-and-set on the state, so two reviewers racing on one case
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from takedown.core.cases import CaseEvent, CaseState, transition
-from takedown.core.decisions import ActionKind, Decision
+from takedown.core.decisions import ActionKind, Decision, webhook_key
 from takedown.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.review.ports import ReviewStore, Row
 from takedown.review.rules import (
@@ -50,10 +49,6 @@ class Outcome:
             "decision_id": self.decision_id,
             "decision": self.decision.to_json(),
         }
-
-
-def _target_key(target: str) -> str:
-    return hashlib.sha256(target.encode()).hexdigest()[:12]
 
 
 class CaseService:
@@ -254,7 +249,7 @@ class CaseService:
         }
         topic = "restore" if decision.action is ActionKind.RESTORE else "decision"
         for target in self.webhook_urls:
-            key = f"decision-{decision_id}-{_target_key(target)}"
+            key = webhook_key(decision_id, target)
             self.store.enqueue_webhook(
                 key=key, target=target, topic=topic, payload={**payload, "id": key}
             )

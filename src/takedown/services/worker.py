@@ -8,7 +8,6 @@ decision was already committed by another worker is simply skipped: never two de
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -20,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from takedown.config import Settings
 from takedown.core.content import Submission
-from takedown.core.decisions import ActionKind, Decision, Provenance
+from takedown.core.decisions import ActionKind, Decision, Provenance, webhook_key
 from takedown.core.findings import Finding
 from takedown.queue.base import WorkQueue
 from takedown.services.flood import FloodGuard, guard_decision
@@ -215,7 +214,7 @@ def _store_outcome(
         "decision": body,
     }
     for target in settings.webhook_urls:
-        key = f"decision-{decision_id}-{_target_key(target)}"
+        key = webhook_key(decision_id, target)
         enqueue(conn, key=key, target=target, topic="decision", payload={**payload, "id": key})
     return decision_id
 
@@ -225,7 +224,3 @@ def removal_deadline(submission: Submission, received_at: datetime) -> datetime 
     if submission.metadata.get("removal_order"):
         return received_at + REMOVAL_ORDER_WINDOW
     return None
-
-
-def _target_key(target: str) -> str:
-    return hashlib.sha256(target.encode()).hexdigest()[:12]
