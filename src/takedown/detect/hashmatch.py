@@ -119,7 +119,7 @@ class HashMatchDetector:
                     finding = Finding(
                         detector=f"{self.name}@{self.version}",
                         label=bank.label.value,
-                        score=_score(signal.type, distance),
+                        score=_score(distance),
                         bank=bank.name,
                         entry_id=entry_id,
                         distance=distance,
@@ -149,7 +149,7 @@ def _query_variants(index: Index, signal: Signal, threshold: int) -> list[tuple[
     return sorted((d, e) for e, d in best.items())
 
 
-def _score(signal_type: str, distance: int) -> float:
+def _score(distance: int) -> float:
     """1.0 for an exact match, falling linearly with distance over a 256-bit hash."""
     return max(0.0, 1.0 - distance / 256)
 
