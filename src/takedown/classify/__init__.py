@@ -11,5 +11,24 @@ from __future__ import annotations
 LABELS: tuple[str, ...] = ("tvec", "news", "counter", "other")
 """Class order used in every weight matrix and score vector."""
 
+FACET_KINDS: tuple[str, ...] = ("posts", "corpora")
+"""A class is learnt as one facet per kind of source (see `facet_of`), then summed back.
+
+`tvec` in tweets (propaganda, Amaq relays) and `tvec` in the hate-speech test suites (threats)
+share almost no words; one linear weight vector per class must average them and fits neither.
+Each facet gets its own weights, and a class's probability is the sum of its facets'.
+"""
+
+
+def facet_of(label: str, source: str) -> str:
+    """`label/posts` for social-media posts, `label/corpora` for curated corpora."""
+    kind = "posts" if source == "fifthtribe" else "corpora"
+    return f"{label}/{kind}"
+
+
+def facet_label(facet: str) -> str:
+    return facet.split("/", 1)[0]
+
+
 LANGS: tuple[str, ...] = ("en", "ar", "fr", "de")
 """Languages we report figures for (others are classified, but not measured)."""

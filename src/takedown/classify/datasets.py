@@ -64,8 +64,8 @@ def _capped(examples: Iterable[Example], cap: int) -> list[Example]:
 def fifth_tribe(root: Path) -> list[Example]:
     out = []
     for row in _csv_rows(root / "isis-fanboy-tweets-fifthtribe" / "tweets.csv"):
-        label = weak_labels.fifth_tribe_label(row["username"])
         text = row["tweets"]
+        _, label = weak_labels.fifth_tribe_tweet_label(row["username"], text)
         if label is None or weak_labels.is_dropped_tweet(text):
             continue
         if word_count(strip_artefacts(text)) < weak_labels.MIN_TOKENS:

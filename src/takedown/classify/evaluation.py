@@ -38,13 +38,14 @@ class TieredScorer:
     def score(self, raw: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(tiered proba, fast-only proba, fast-tier mask)."""
         cleaned = [clean_text(t) for t in raw]
-        fast = self.classifier.fast_proba(cleaned)
+        facets = self.classifier.fast_facets(cleaned)
+        fast = self.classifier.collapse(facets)
         decided = fast.max(axis=1) >= self.classifier.config.fast_threshold
         proba = fast.copy()
         unsure = np.flatnonzero(~decided)
         if len(unsure):
             emb = self.cache.embed(self.classifier.encoder, [cleaned[i] for i in unsure])
-            proba[unsure] = self.classifier.semantic_proba(emb, fast[unsure])
+            proba[unsure] = self.classifier.semantic_proba(emb, facets[unsure])
         return proba, fast, decided
 
 

@@ -29,10 +29,21 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """Temperature minimising log loss on held-out rows (a 1-D grid: robust and reproducible)."""
+def fit_temperature(logits: np.ndarray, y: np.ndarray, collapse: np.ndarray | None = None) -> float:
+    """Temperature minimising log loss on held-out rows (a 1-D grid: robust and reproducible).
+
+    With `collapse` (facets x classes, 0/1), the logits are per facet and `y` holds classes:
+    the loss is that of the summed class probabilities, the ones the classifier reports.
+    """
     grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 241))
-    losses = [-log_softmax(logits / t)[np.arange(len(y)), y].mean() for t in grid]
+    rows = np.arange(len(y))
+    if collapse is None:
+        losses = [-log_softmax(logits / t)[rows, y].mean() for t in grid]
+    else:
+        losses = [
+            -np.log(np.clip((softmax(logits / t) @ collapse)[rows, y], 1e-12, 1.0)).mean()
+            for t in grid
+        ]
     return float(grid[int(np.argmin(losses))])
 
 
@@ -59,10 +70,14 @@ class LinearModel:
     def proba(self, logits: np.ndarray) -> np.ndarray:
         return softmax(logits / self.temperature)
 
-    def contributions(self, cols: np.ndarray, scale: float, cls: int) -> np.ndarray:
-        """How much each present feature pushed class `cls` up relative to the other classes."""
+    def contributions(
+        self, cols: np.ndarray, scale: float, cls: int, rivals: np.ndarray | None = None
+    ) -> np.ndarray:
+        """How much each present feature pushed output `cls` up relative to its rivals
+        (default: every other output)."""
         w = self.weights[cols].astype(np.float64)
-        out: np.ndarray = scale * (w[:, cls] - np.delete(w, cls, axis=1).mean(axis=1))
+        others = np.delete(w, cls, axis=1) if rivals is None else w[:, rivals]
+        out: np.ndarray = scale * (w[:, cls] - others.mean(axis=1))
         return out
 
     def save(self, path: Path) -> None:

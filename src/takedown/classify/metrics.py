@@ -103,3 +103,22 @@ def tvec_reliability(
                  "observed": float(is_tvec[mask].mean())}
             )  # fmt: skip
     return out
+
+
+def annotator_agreement(first: list[str], second: list[str]) -> dict[str, Any]:
+    """Raw agreement and Cohen's kappa of two annotation passes over the same items.
+
+    Kappa discounts the agreement two annotators would reach by chance given how often each
+    uses each label; it is the figure that says whether a codebook can be applied consistently.
+    """
+    if len(first) != len(second) or not first:
+        raise ValueError("two non-empty passes of the same length are needed")
+    labels = sorted(set(first) | set(second))
+    n = len(first)
+    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    expected = sum((first.count(k) / n) * (second.count(k) / n) for k in labels)
+    kappa = (observed - expected) / (1 - expected) if expected < 1 else 1.0
+    matrix = {a: {b: 0 for b in labels} for a in labels}
+    for a, b in zip(first, second, strict=True):
+        matrix[a][b] += 1
+    return {"n": n, "agreement": observed, "kappa": kappa, "confusion": matrix}

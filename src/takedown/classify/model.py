@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from takedown.classify import LABELS
+from takedown.classify import LABELS, facet_label
 from takedown.classify.encoder import SentenceEncoder
 from takedown.classify.features import Vocabulary, vectorize
 from takedown.classify.langid_fast import LanguageIdentifier
@@ -62,7 +62,16 @@ class TierConfig:
     blend_fast: float
     blend_semantic: float
     tvec_threshold: float = 0.5
+    facets: tuple[str, ...] = LABELS
+    """The weight matrices' outputs: facets of the classes (`tvec/posts`...), or the classes."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def collapse_matrix(self) -> np.ndarray:
+        """(facets x classes) 0/1: a class's probability is the sum of its facets'."""
+        out = np.zeros((len(self.facets), len(LABELS)))
+        for i, name in enumerate(self.facets):
+            out[i, LABELS.index(facet_label(name))] = 1.0
+        return out
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Class index per row: `tvec` at or above its threshold, else the most likely other."""
@@ -79,6 +88,7 @@ class TierConfig:
             "blend_fast": self.blend_fast,
             "blend_semantic": self.blend_semantic,
             "tvec_threshold": self.tvec_threshold,
+            "facets": list(self.facets),
             **self.extra,
         }
 
@@ -87,14 +97,19 @@ class TierConfig:
         if list(obj.get("labels", [])) != list(LABELS):
             raise InvalidInput("model labels do not match this code", hint="retrain the model")
         known = {
-            "version", "labels", "fast_threshold", "blend_fast", "blend_semantic", "tvec_threshold"
+            "version", "labels", "fast_threshold", "blend_fast", "blend_semantic",
+            "tvec_threshold", "facets",
         }  # fmt: skip
+        facets = tuple(str(f) for f in obj.get("facets", LABELS))
+        if any(facet_label(f) not in LABELS for f in facets):
+            raise InvalidInput("model facets do not match this code", hint="retrain the model")
         return cls(
             version=str(obj["version"]),
             fast_threshold=float(obj["fast_threshold"]),
             blend_fast=float(obj["blend_fast"]),
             blend_semantic=float(obj["blend_semantic"]),
             tvec_threshold=float(obj.get("tvec_threshold", 0.5)),
+            facets=facets,
             extra={k: v for k, v in obj.items() if k not in known},
         )
 
@@ -119,6 +134,7 @@ class TieredClassifier:
         self.encoder = encoder or SentenceEncoder()
         self.languages = languages or LanguageIdentifier()
         self._terms: list[str] | None = None
+        self._collapse = config.collapse_matrix()
 
     @property
     def version(self) -> str:
@@ -139,14 +155,25 @@ class TieredClassifier:
             raise InvalidInput(f"cannot read classifier files in {folder}: {error}") from None
         return cls(vocab, LinearModel.load(folder / FAST), MlpModel.load(folder / SEMANTIC), config)
 
-    def fast_proba(self, cleaned: Sequence[str]) -> np.ndarray:
+    def fast_facets(self, cleaned: Sequence[str]) -> np.ndarray:
+        """Fast-tier probabilities per facet (sum them per class with `collapse`)."""
         return self.fast.proba(self.fast.logits(vectorize(self.vocab, cleaned)))
 
-    def semantic_proba(self, embeddings: np.ndarray, fast_proba: np.ndarray) -> np.ndarray:
-        """Blend of both tiers (weights and temperatures fitted on the calibration split)."""
+    def collapse(self, facet_proba: np.ndarray) -> np.ndarray:
+        out: np.ndarray = facet_proba @ self._collapse
+        return out
+
+    def fast_proba(self, cleaned: Sequence[str]) -> np.ndarray:
+        return self.collapse(self.fast_facets(cleaned))
+
+    def semantic_proba(self, embeddings: np.ndarray, fast_facets: np.ndarray) -> np.ndarray:
+        """Class probabilities from the blend of both tiers' facet log-probabilities (weights
+        and temperatures fitted on the calibration split)."""
         sem = log_softmax(self.semantic.dense_logits(embeddings) / self.semantic.temperature)
-        fast = np.log(np.clip(fast_proba, 1e-12, 1.0))
-        return softmax(self.config.blend_fast * fast + self.config.blend_semantic * sem)
+        fast = np.log(np.clip(fast_facets, 1e-12, 1.0))
+        return self.collapse(
+            softmax(self.config.blend_fast * fast + self.config.blend_semantic * sem)
+        )
 
     def classify(self, texts: Sequence[str], *, tiers: str = "auto") -> list[Classification]:
         """Classify raw texts. `tiers`: "auto" (default), "fast" only, or "semantic" for all."""
@@ -154,7 +181,8 @@ class TieredClassifier:
             raise InvalidInput(f"unknown tiers mode {tiers!r}", hint="auto, fast or semantic")
         cleaned = [clean_text(t) for t in texts]
         batch = vectorize(self.vocab, cleaned)
-        proba = self.fast.proba(self.fast.logits(batch))
+        facets = self.fast.proba(self.fast.logits(batch))
+        proba = self.collapse(facets)
         tier = np.array(["fast"] * len(texts), dtype=object)
         if tiers != "fast":
             if tiers == "semantic":
@@ -163,7 +191,7 @@ class TieredClassifier:
                 unsure = np.flatnonzero(proba.max(axis=1) < self.config.fast_threshold)
             if len(unsure):
                 emb = self.encoder.encode([cleaned[i] for i in unsure])
-                proba[unsure] = self.semantic_proba(emb, proba[unsure])
+                proba[unsure] = self.semantic_proba(emb, facets[unsure])
                 tier[unsure] = "semantic"
         decided = self.config.decide(proba)
         out = []
@@ -171,16 +199,19 @@ class TieredClassifier:
             scores = {label: round(float(p), 4) for label, p in zip(LABELS, proba[i], strict=True)}
             label = LABELS[int(decided[i])]
             present = batch.cols[batch.starts[i] : batch.starts[i + 1]]
-            evidence = self.evidence(text, present, label)
+            evidence = self.evidence(text, present, label, facets[i])
             out.append(
                 Classification(label, scores, self.languages.identify(text), tier[i], evidence)
             )
         return out
 
-    def evidence(self, raw: str, present: np.ndarray, label: str) -> dict[str, Any]:
+    def evidence(
+        self, raw: str, present: np.ndarray, label: str, facet_proba: np.ndarray
+    ) -> dict[str, Any]:
         """The terms that pushed the chosen class (and, if different, `tvec`) up, with spans.
 
-        `present` are the text's feature columns; only words and bigrams are shown.
+        `present` are the text's feature columns; only words and bigrams are shown. A class is
+        explained through its most likely facet for this text, against the other classes' facets.
         """
         if self._terms is None:
             self._terms = self.vocab.terms()
@@ -192,7 +223,8 @@ class TieredClassifier:
         for name, cls_label in (("terms", label), ("tvec_terms", "tvec")):
             if name == "tvec_terms" and label == "tvec":
                 continue
-            contrib = self.fast.contributions(cols, scale, LABELS.index(cls_label))
+            facet, rivals = self._facet_and_rivals(cls_label, facet_proba)
+            contrib = self.fast.contributions(cols, scale, facet, rivals)
             order = np.argsort(-contrib)[:MAX_TERMS]
             out[name] = [
                 {"term": self._terms[cols[j]], "weight": round(float(contrib[j]), 4)}
@@ -201,6 +233,11 @@ class TieredClassifier:
             ]
         out["spans"] = find_spans(raw, [t["term"] for t in out["terms"]])
         return out
+
+    def _facet_and_rivals(self, label: str, facet_proba: np.ndarray) -> tuple[int, np.ndarray]:
+        mine = self._collapse[:, LABELS.index(label)] > 0
+        own = np.flatnonzero(mine)
+        return int(own[np.argmax(facet_proba[own])]), np.flatnonzero(~mine)
 
 
 def find_spans(raw: str, terms: Sequence[str]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from takedown.classify import LABELS
+from takedown.classify import FACET_KINDS, LABELS, facet_label, facet_of
 from takedown.classify.datasets import SEED, Example, load_all, split
 from takedown.classify.encoder import ENCODER_NAME, EmbeddingCache, SentenceEncoder
 from takedown.classify.features import build_vocabulary, to_scipy, vectorize
@@ -45,6 +45,8 @@ TARGET_FAST_ACCURACY = 0.98
 """The fast tier decides alone only where, on the calibration split, it is this accurate."""
 THRESHOLDS = tuple(np.round(np.arange(0.50, 0.995, 0.01), 2))
 BLEND_GRID = tuple(np.round(np.arange(0.0, 1.51, 0.125), 3))
+MIN_FACET_ROWS = 200
+"""A facet with fewer training rows is folded into its class's `corpora` facet."""
 
 
 @dataclass
@@ -58,6 +60,33 @@ def labels_of(examples: Sequence[Example]) -> np.ndarray:
     return np.array([LABELS.index(e.label) for e in examples], dtype=np.int64)
 
 
+def choose_facets(train_rows: Sequence[Example]) -> list[str]:
+    """Facets with enough training rows, in class order (each class keeps its `corpora`)."""
+    counts = Counter(facet_of(e.label, e.source) for e in train_rows)
+    return [
+        f"{label}/{kind}"
+        for label in LABELS
+        for kind in FACET_KINDS
+        if kind == "corpora" or counts[f"{label}/{kind}"] >= MIN_FACET_ROWS
+    ]
+
+
+def facets_of(examples: Sequence[Example], facets: Sequence[str]) -> np.ndarray:
+    index = {name: i for i, name in enumerate(facets)}
+    return np.array(
+        [index.get(facet_of(e.label, e.source), index[f"{e.label}/corpora"]) for e in examples],
+        dtype=np.int64,
+    )
+
+
+def collapse_matrix(facets: Sequence[str]) -> np.ndarray:
+    """(facets x classes) 0/1: a class's probability is the sum of its facets'."""
+    out = np.zeros((len(facets), len(LABELS)))
+    for i, name in enumerate(facets):
+        out[i, LABELS.index(facet_label(name))] = 1.0
+    return out
+
+
 def choose_threshold(proba: np.ndarray, y: np.ndarray) -> float:
     """Lowest confidence at which the fast tier's own decisions reach the target accuracy."""
     top = proba.max(axis=1)
@@ -69,15 +98,17 @@ def choose_threshold(proba: np.ndarray, y: np.ndarray) -> float:
     return float(THRESHOLDS[-1])
 
 
-def choose_blend(fast_p: np.ndarray, sem_logp: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Weights of the two tiers' log-probabilities minimising held-out log loss."""
+def choose_blend(
+    fast_p: np.ndarray, sem_logp: np.ndarray, y: np.ndarray, collapse: np.ndarray
+) -> tuple[float, float]:
+    """Weights of the two tiers' facet log-probabilities minimising held-out class log loss."""
     log_fast = np.log(np.clip(fast_p, 1e-12, 1.0))
     best = (np.inf, 0.0, 1.0)
     for a in BLEND_GRID:
         for b in BLEND_GRID:
             if a == 0 and b == 0:
                 continue
-            p = softmax(a * log_fast + b * sem_logp)
+            p = softmax(a * log_fast + b * sem_logp) @ collapse
             loss = -np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0)).mean()
             if loss < best[0] - 1e-9:
                 best = (loss, float(a), float(b))
@@ -139,36 +170,43 @@ def fit_model(
     print(f"train {len(train_rows)}, calibration {len(cal_rows)}", file=log)
     x_train = [clean_text(e.text) for e in train_rows]
     x_cal = [clean_text(e.text) for e in cal_rows]
-    y_train, y_cal = labels_of(train_rows), labels_of(cal_rows)
+    facets = choose_facets(train_rows)
+    collapse = collapse_matrix(facets)
+    f_train, y_cal = facets_of(train_rows, facets), labels_of(cal_rows)
 
     vocab = build_vocabulary(x_train, min_df=min_df)
     fast = fit_linear(
         to_scipy(vectorize(vocab, x_train), vocab.size),
-        y_train,
+        f_train,
         c=FAST_C,
-        n_classes=len(LABELS),
+        n_classes=len(facets),
         seed=SEED,
     )
     cal_logits = fast.logits(vectorize(vocab, x_cal))
-    fast.temperature = fit_temperature(cal_logits, y_cal)
-    cal_fast = fast.proba(cal_logits)
-    print(f"fast tier: {vocab.size} features, T={fast.temperature:.2f}", file=log)
+    fast.temperature = fit_temperature(cal_logits, y_cal, collapse)
+    cal_fast_facets = fast.proba(cal_logits)
+    cal_fast = cal_fast_facets @ collapse
+    print(f"fast tier: {vocab.size} features, facets {facets}, T={fast.temperature:.2f}", file=log)
 
     encoder = SentenceEncoder(threads=1)
     e_train = cache.embed(encoder, x_train)
     e_cal = cache.embed(encoder, x_cal)
-    semantic = fit_mlp(e_train, y_train, hidden=SEMANTIC_HIDDEN, seed=SEED)
-    semantic.temperature = fit_temperature(semantic.dense_logits(e_cal), y_cal)
+    semantic = fit_mlp(e_train, f_train, hidden=SEMANTIC_HIDDEN, seed=SEED)
+    semantic.temperature = fit_temperature(semantic.dense_logits(e_cal), y_cal, collapse)
     sem_logp = log_softmax(semantic.dense_logits(e_cal) / semantic.temperature)
 
     threshold = choose_threshold(cal_fast, y_cal)
     unsure = cal_fast.max(axis=1) < threshold
     if unsure.sum() < 50:
         unsure = np.ones(len(y_cal), dtype=bool)
-    blend = choose_blend(cal_fast[unsure], sem_logp[unsure], y_cal[unsure])
+    blend = choose_blend(cal_fast_facets[unsure], sem_logp[unsure], y_cal[unsure], collapse)
     final = cal_fast.copy()
-    final[unsure] = softmax(
-        blend[0] * np.log(np.clip(cal_fast[unsure], 1e-12, 1.0)) + blend[1] * sem_logp[unsure]
+    final[unsure] = (
+        softmax(
+            blend[0] * np.log(np.clip(cal_fast_facets[unsure], 1e-12, 1.0))
+            + blend[1] * sem_logp[unsure]
+        )
+        @ collapse
     )
     tvec_threshold = choose_tvec_threshold(final, y_cal)
     print(
@@ -184,6 +222,7 @@ def fit_model(
         blend_fast=blend[0],
         blend_semantic=blend[1],
         tvec_threshold=tvec_threshold,
+        facets=tuple(facets),
         extra={
             "encoder": ENCODER_NAME,
             "seed": SEED,

@@ -3,27 +3,24 @@
 None of the corpora is labelled for our four classes, so every rule here is a judgement written
 down where a reviewer can challenge it (models/MODEL_CARD.md repeats them in prose).
 
-Fifth Tribe "How ISIS Uses Twitter" only labels *accounts* ("pro-ISIS fanboys") and its SOURCE.md
-warns that some accounts are news/OSINT or anti-ISIS. Rules, by account (username):
+Fifth Tribe "How ISIS Uses Twitter" only labels *accounts* ("pro-ISIS fanboys"), and its
+SOURCE.md warns that some accounts are news/OSINT or anti-ISIS and that much of the content is
+chat, religious reminders and news. So every distinct tweet that survives the drop rules below is
+**annotated on its own** (`fifthtribe_annotations.tsv`, keyed by a digest of the tweet so the
+repository holds no tweet text; codebook, process and inter-annotator agreement in
+docs/annotation.md): T -> `tvec`, N -> `news`, C -> `counter`, O -> `other`, U (unclear) ->
+dropped. A supporter's neutral front-line report is `news`, a reporter's unframed Amaq relay is
+`tvec`: the label follows the text, as a moderator would judge a reported post.
 
-* NEWS_ACCOUNTS: self-described news/OSINT reporters whose timelines are mostly relayed conflict
-  reporting from several sides -> `news`. SOURCE.md also names RamiAlLolah and Nidalgazaui as
-  news/OSINT, but their timelines mix reporting with partisan cheering ("TAKBEER", "YPG pigs"),
-  found in an error analysis of a first model: they are excluded, not `news`. warreporter2,
-  Freedom_speech2 and freelance_112 call themselves reporters but relay pro-IS material
-  (Amaq, "rawafidh"): they keep the collection's label, `tvec`.
-* OTHER_ACCOUNTS: the anti-ISIS troll account (chat and mockery, little argument) -> `other`.
-* EXCLUDED_ACCOUNTS: analysts, "journalists" and mixed timelines whose stance we could not judge
-  from a sample of tweets -> left out of training *and* evaluation (neither side gets their noise).
-* every other account -> `tvec`, tweet by tweet. This is noisy on purpose: much of a supporter's
-  timeline is chat or religious reminders, so tvec recall on these splits is a lower bound on
-  recall for propaganda proper, and precision is measured against real negatives.
-* tweets with fewer than MIN_TOKENS word tokens after removing URLs/@mentions/RT are dropped
-  (they carry no content, only dataset artefacts).
-* replies (a tweet that starts with an @mention) are dropped: they are conversation, whose
-  meaning depends on a tweet we do not have, not broadcast content.
-* retweets of a NEWS_ACCOUNTS account by anyone are dropped: their text is that reporter's,
-  and keeping them would put one account's words on both sides of the split.
+Account rules remain only as the fallback for a tweet without an annotation (a corpus row added
+after annotation): NEWS_ACCOUNTS -> `news`; OTHER_ACCOUNTS (the anti-ISIS troll) -> `other`;
+EXCLUDED_ACCOUNTS (mixed timelines whose stance a sample could not settle) -> dropped; every
+other account -> `tvec`.
+
+Drop rules, before any label: tweets with fewer than MIN_TOKENS word tokens after removing
+URLs/@mentions/RT (artefacts, no content); replies (start with an @mention: conversation whose
+meaning depends on a tweet we do not have); retweets of a NEWS_ACCOUNTS account (that account's
+words would sit on both sides of the account split).
 
 HateCheck / Multilingual HateCheck are templated hate-speech tests, not terrorism. Rules, by
 functionality: direct and normative *threats of violence* against a group (`threat_dir_h`,
@@ -41,6 +38,10 @@ journalistic register incl. its terrorism coverage, not only terror stories).
 """
 
 from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
 
 NEWS_ACCOUNTS: frozenset[str] = frozenset({"WarReporter1", "warrnews"})
 
@@ -78,8 +79,45 @@ THREAT_FUNCTIONALITIES: frozenset[str] = frozenset({"threat_dir_h", "threat_norm
 COUNTER_FUNCTIONALITIES: frozenset[str] = frozenset({"counter_quote_nh", "counter_ref_nh"})
 
 
+ANNOTATION_FILE = "fifthtribe_annotations.tsv"
+ANNOTATION_CODES: dict[str, str | None] = {
+    "T": "tvec",
+    "N": "news",
+    "C": "counter",
+    "O": "other",
+    "U": None,
+}
+
+
+def tweet_key(text: str) -> str:
+    """Annotations are keyed by a digest of the raw tweet, so the repository holds no tweets."""
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+
+
+@cache
+def tweet_annotations() -> dict[str, str | None]:
+    """Digest -> label (None: the annotator could not tell) from the shipped annotation file."""
+    path = resources.files("takedown.classify").joinpath(ANNOTATION_FILE)
+    out: dict[str, str | None] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, code = line.split("\t")
+        out[key] = ANNOTATION_CODES[code]
+    return out
+
+
+def fifth_tribe_tweet_label(username: str, text: str) -> tuple[bool, str | None]:
+    """(annotated, label) of one tweet: its own annotation, else the account rule below."""
+    annotations = tweet_annotations()
+    key = tweet_key(text)
+    if key in annotations:
+        return True, annotations[key]
+    return False, fifth_tribe_label(username)
+
+
 def fifth_tribe_label(username: str) -> str | None:
-    """The weak label of every tweet from one account, or None when the account is excluded."""
+    """The fallback label of an unannotated tweet from one account (None: excluded)."""
     if username in EXCLUDED_ACCOUNTS:
         return None
     if username in NEWS_ACCOUNTS:

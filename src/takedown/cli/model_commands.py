@@ -1,4 +1,4 @@
-"""`takedown model train|evaluate` and `takedown classify` (JSON lines in, JSON lines out).
+"""`takedown model train|evaluate|agreement` and `takedown classify` (JSON lines in and out).
 
 `classify` reads `{"id": ..., "text": ...}` per line on stdin and writes, per input line and in
 order, `{"id", "label", "scores": {tvec, news, counter, other}, "lang", "evidence"}`. A bad line
@@ -51,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.set_defaults(func=run_evaluate)
 
+    agreement = verbs.add_parser(
+        "agreement", help="agreement and Cohen's kappa of two annotation passes (TSV)"
+    )
+    agreement.add_argument("file", type=Path, help="lines: item <TAB> first pass <TAB> second")
+    agreement.set_defaults(func=run_agreement)
+
     classify = subparsers.add_parser("classify", help="classify JSON lines {id, text} from stdin")
     classify.add_argument("--model", type=Path, default=None, help="model folder")
     classify.add_argument(
@@ -90,6 +96,29 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
     else:
         print("\n".join(summary_lines(figures)))
+    return 0
+
+
+def run_agreement(args: argparse.Namespace) -> int:
+    from takedown.classify.metrics import annotator_agreement
+
+    first: list[str] = []
+    second: list[str] = []
+    try:
+        lines = args.file.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise InvalidInput(f"cannot read {args.file}: {error.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if len(cells) != 3:
+            raise InvalidInput(f"line {number} needs 3 tab-separated cells: item, first, second")
+        first.append(cells[1].strip())
+        second.append(cells[2].strip())
+    if not first:
+        raise InvalidInput(f"{args.file} holds no annotated items")
+    print(json.dumps(annotator_agreement(first, second), indent=2))
     return 0
 
 

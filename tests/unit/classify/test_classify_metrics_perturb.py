@@ -46,3 +46,34 @@ def test_perturbations_are_seeded_and_change_text(name: str) -> None:
     a, b = perturb_all(texts, name), perturb_all(texts, name)
     assert a == b
     assert any(t != texts[0] for t in a)
+
+
+def test_annotator_agreement_and_kappa() -> None:
+    from takedown.classify.metrics import annotator_agreement
+
+    same = annotator_agreement(["T", "N", "O", "N"], ["T", "N", "O", "N"])
+    assert same["agreement"] == 1.0 and same["kappa"] == 1.0
+    # Textbook case: 20 items, 70% raw agreement, chance agreement 0.5 -> kappa 0.4.
+    first = ["T"] * 10 + ["N"] * 10
+    second = ["T"] * 7 + ["N"] * 3 + ["T"] * 3 + ["N"] * 7
+    result = annotator_agreement(first, second)
+    assert result["agreement"] == pytest.approx(0.7)
+    assert result["kappa"] == pytest.approx(0.4)
+    assert result["confusion"]["T"]["N"] == 3
+    with pytest.raises(ValueError):
+        annotator_agreement(["T"], [])
+
+
+def test_agreement_command_reads_tsv_and_names_bad_lines(tmp_path, capsys) -> None:
+    import json
+
+    from takedown.cli.main import main
+
+    good = tmp_path / "pass.tsv"
+    good.write_text("# header\na\tT\tT\nb\tN\tO\n", encoding="utf-8")
+    assert main(["model", "agreement", str(good)]) == 0
+    assert json.loads(capsys.readouterr().out)["agreement"] == 0.5
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a\tT\n", encoding="utf-8")
+    assert main(["model", "agreement", str(bad)]) == 2
+    assert "line 1" in capsys.readouterr().err

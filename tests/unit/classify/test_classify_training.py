@@ -9,12 +9,27 @@ import zipfile
 import numpy as np
 import pytest
 
-from takedown.classify import LABELS
+from takedown.classify import LABELS, weak_labels
 from takedown.classify.datasets import Example, split, split_groups
 from takedown.classify.encoder import EmbeddingCache
-from takedown.classify.model import TieredClassifier
-from takedown.classify.training import choose_threshold, choose_tvec_threshold, fit_model
-from takedown.classify.weak_labels import fifth_tribe_label, hatecheck_label, is_dropped_tweet
+from takedown.classify.model import TierConfig, TieredClassifier
+from takedown.classify.training import (
+    MIN_FACET_ROWS,
+    choose_facets,
+    choose_threshold,
+    choose_tvec_threshold,
+    collapse_matrix,
+    facets_of,
+    fit_model,
+)
+from takedown.classify.weak_labels import (
+    fifth_tribe_label,
+    fifth_tribe_tweet_label,
+    hatecheck_label,
+    is_dropped_tweet,
+    tweet_annotations,
+    tweet_key,
+)
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +114,74 @@ def test_example_is_hashable_and_frozen() -> None:
     ex = Example("t", "tvec", "en", "s", "g")
     with pytest.raises(AttributeError):
         ex.text = "x"  # type: ignore[misc]
+
+
+def test_shipped_tweet_annotations_parse_and_cover_every_class() -> None:
+    annotations = tweet_annotations()
+    assert len(annotations) >= 12_000
+    assert all(len(key) == 16 and int(key, 16) >= 0 for key in annotations)
+    counts = {label: list(annotations.values()).count(label) for label in (*LABELS, None)}
+    assert all(counts[label] > 0 for label in LABELS)
+    assert counts["news"] > counts["tvec"] > counts["counter"]
+
+
+def test_tweet_annotation_wins_over_the_account_rule(monkeypatch) -> None:
+    annotated, unclear = "ISIS claims it shot down a jet", "??? link only"
+    fake = {tweet_key(annotated): "news", tweet_key(unclear): None}
+    monkeypatch.setattr(weak_labels, "tweet_annotations", lambda: fake)
+    assert fifth_tribe_tweet_label("some_supporter", annotated) == (True, "news")
+    assert fifth_tribe_tweet_label("some_supporter", unclear) == (True, None)
+    assert fifth_tribe_tweet_label("some_supporter", "not annotated") == (False, "tvec")
+    assert fifth_tribe_tweet_label("RamiAlLolah", "not annotated") == (False, None)
+
+
+def test_small_facets_fold_into_their_class() -> None:
+    def rows(label: str, source: str, n: int) -> list[Example]:
+        return [Example(f"{label} {i}", label, "en", source, f"g{i}") for i in range(n)]
+
+    train = rows("tvec", "fifthtribe", MIN_FACET_ROWS) + rows("counter", "fifthtribe", 3)
+    for label in LABELS:
+        train += rows(label, "agnews", 5)
+    facets = choose_facets(train)
+    assert facets[:2] == ["tvec/posts", "tvec/corpora"]
+    assert "counter/posts" not in facets
+    index = facets_of(train, facets)
+    assert facets[index[0]] == "tvec/posts"
+    assert facets[index[MIN_FACET_ROWS]] == "counter/corpora"
+    collapse = collapse_matrix(facets)
+    assert collapse.shape == (len(facets), len(LABELS))
+    np.testing.assert_array_equal(collapse.sum(axis=1), 1.0)
+    assert collapse[:, 0].sum() == 2
+
+
+def test_config_without_facets_reads_as_one_facet_per_class() -> None:
+    config = TierConfig.from_json(
+        {"version": "v", "labels": list(LABELS), "fast_threshold": 0.9, "blend_fast": 1.0,
+         "blend_semantic": 1.0}
+    )  # fmt: skip
+    assert config.facets == LABELS
+    np.testing.assert_array_equal(config.collapse_matrix(), np.eye(len(LABELS)))
+    with pytest.raises(Exception, match="facets"):
+        TierConfig.from_json({**config.to_json(), "facets": ["nonsense/posts"]})
+
+
+def test_model_with_post_facets_reports_class_probabilities(tiny_parts, tmp_path) -> None:
+    posts = [
+        Example(e.text + " akhi", e.label, e.lang, "fifthtribe", "tw:" + e.group)
+        for e in tiny_parts["train"]
+        if e.label == "tvec"
+    ]
+    posts = (posts * (MIN_FACET_ROWS // len(posts) + 1))[:MIN_FACET_ROWS]
+    parts = {**tiny_parts, "train": tiny_parts["train"] + posts}
+    cache = EmbeddingCache(tmp_path / "cache.npz")
+    fit_model(parts, tmp_path / "m", cache=cache, version="facets", log=io.StringIO(), min_df=1)
+    clf = TieredClassifier.load(tmp_path / "m")
+    assert clf.config.facets[:2] == ("tvec/posts", "tvec/corpora")
+    for tiers in ("fast", "semantic"):
+        results = clf.classify([e.text for e in tiny_parts["test"]], tiers=tiers)
+        for r in results:
+            assert set(r.scores) == set(LABELS)
+            assert abs(sum(r.scores.values()) - 1.0) < 1e-3
+        test = tiny_parts["test"]
+        accuracy = np.mean([r.label == e.label for r, e in zip(results, test, strict=True)])
+        assert accuracy >= 0.9
