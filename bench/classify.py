@@ -63,7 +63,7 @@ def rate(fn: Callable[[], object], n: int, repeats: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--semantic-n", type=int, default=300)
+    parser.add_argument("--semantic-n", type=int, default=120)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     texts = load_texts(args.n)

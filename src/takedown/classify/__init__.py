@@ -1,9 +1,10 @@
 """Text classifier: terrorist propaganda (`tvec`) vs `news`, `counter`-speech and `other`.
 
 Two tiers: a hashed-free sparse linear model over words and character n-grams decides the clear
-cases in microseconds; a multilingual sentence encoder (USE multilingual v3, pure numpy) re-scores
-the uncertain ones. All weights are plain JSON/npz in `src/takedown/models/classifier/` (no
-pickle: model files are a trust boundary) and prediction is reimplemented in numpy.
+cases in microseconds; two multilingual sentence encoders (USE multilingual v3 and
+multilingual-e5-small, both shipping their weights) re-score the uncertain ones. All weights are
+plain JSON/npz in `src/takedown/models/classifier/` (no pickle: model files are a trust
+boundary) and prediction is reimplemented in numpy.
 """
 
 from __future__ import annotations

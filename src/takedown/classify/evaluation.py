@@ -121,6 +121,12 @@ def evaluate(classifier: TieredClassifier, data_dir: Path, *, cache_dir: Path) -
                 "fast_share": float(decided[mask].mean()),
                 "composition": dict(Counter(f"{e.source}/{e.label}" for e in np.array(rows)[mask])),
             }
+    suites = np.isin(sources, ("hatecheck", "mhc"))
+    parallel = {
+        lang: report(y[suites & (langs == lang)], pred[suites & (langs == lang)]).to_json()
+        for lang in (*LANGS, "it")
+        if (suites & (langs == lang)).any()
+    }
     ident = [classifier.languages.identify(e.text) for e in rows]
     agreement = {
         lang: float(np.mean([ident[i] == lang for i in np.flatnonzero(langs == lang)]))
@@ -135,6 +141,7 @@ def evaluate(classifier: TieredClassifier, data_dir: Path, *, cache_dir: Path) -
         "argmax": report(y, proba.argmax(axis=1)).to_json(),
         "tvec_threshold": classifier.config.tvec_threshold,
         "per_language": per_lang,
+        "per_language_parallel": parallel,
         "per_source": {
             s: report(y[sources == s], pred[sources == s]).to_json() for s in sorted(set(sources))
         },

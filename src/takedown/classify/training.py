@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -34,17 +35,22 @@ from takedown.classify.linear import (
     softmax,
 )
 from takedown.classify.model import CONFIG, FAST, SEMANTIC, VOCAB, TierConfig
+from takedown.classify.perturb import PERTURBATIONS
 from takedown.classify.text import clean_text
 
 FAST_C = 2.0
 SEMANTIC_HIDDEN = 256
-MAX_FLAG_RATE = 0.01
-"""tvec threshold: the lowest at which news and counter-speech flagged on calibration stay under."""
+MAX_FLAG_RATE = 0.015
+"""tvec threshold: the lowest at which news and counter-speech flagged on calibration stay under.
+
+The issue's ceiling is 2%; 1.5% on calibration leaves half a point for drift to unseen posts."""
 TVEC_THRESHOLDS = tuple(np.round(np.arange(0.20, 0.51, 0.02), 2))
 TARGET_FAST_ACCURACY = 0.98
 """The fast tier decides alone only where, on the calibration split, it is this accurate."""
 THRESHOLDS = tuple(np.round(np.arange(0.50, 0.995, 0.01), 2))
 BLEND_GRID = tuple(np.round(np.arange(0.0, 1.51, 0.125), 3))
+EVASION_SHARE = 0.25
+"""Share of training rows (every class alike) that also train as an evasion-perturbed copy."""
 MIN_FACET_ROWS = 200
 """A facet with fewer training rows is folded into its class's `corpora` facet."""
 
@@ -58,6 +64,25 @@ class TrainingResult:
 
 def labels_of(examples: Sequence[Example]) -> np.ndarray:
     return np.array([LABELS.index(e.label) for e in examples], dtype=np.int64)
+
+
+def evasion_copies(rows: Sequence[Example], share: float = EVASION_SHARE) -> list[Example]:
+    """Perturbed copies of a seeded share of rows, kept where the normaliser leaves a trace.
+
+    The normaliser undoes most evasion, but not all: a lone "70" for "to" is also a number, so
+    "death 70 all X" reads differently from "death to all X". Copies of every class (not only
+    `tvec`) teach the model the residue without teaching it that digits mean propaganda.
+    """
+    rng = random.Random(SEED)
+    names = sorted(PERTURBATIONS)
+    out = []
+    for ex in rows:
+        if rng.random() >= share:
+            continue
+        text = PERTURBATIONS[names[rng.randrange(len(names))]](ex.text, rng)
+        if clean_text(text) != clean_text(ex.text):
+            out.append(Example(text, ex.label, ex.lang, ex.source, ex.group))
+    return out
 
 
 def choose_facets(train_rows: Sequence[Example]) -> list[str]:
@@ -167,7 +192,12 @@ def fit_model(
 ) -> TrainingResult:
     """Fit both tiers on `parts["train"]`, calibrate on `parts["cal"]`, write `out_dir`."""
     train_rows, cal_rows = parts["train"], parts["cal"]
-    print(f"train {len(train_rows)}, calibration {len(cal_rows)}", file=log)
+    copies = evasion_copies(train_rows)
+    train_rows = [*train_rows, *copies]
+    print(
+        f"train {len(train_rows)} ({len(copies)} evasion copies), calibration {len(cal_rows)}",
+        file=log,
+    )
     x_train = [clean_text(e.text) for e in train_rows]
     x_cal = [clean_text(e.text) for e in cal_rows]
     facets = choose_facets(train_rows)

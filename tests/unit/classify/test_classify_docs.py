@@ -19,7 +19,8 @@ def _figures() -> dict:
         "overall": rep,
         "fast_only": rep,
         "per_language": {"en": lang},
-        "per_source": {"src": rep},
+        "per_language_parallel": {"en": rep, "ar": {**rep, "macro_f1": rep["macro_f1"] - 0.1}},
+        "per_source": {"src": rep, "fifthtribe": rep},
         "tier_share": {"fast": 0.5, "semantic": 0.5},
         "fast_threshold": 0.9,
         "calibration": {
@@ -56,4 +57,6 @@ def test_write_docs(tmp_path) -> None:
     ):
         assert heading in text
     assert "tvec-clf-test" in text and "a \\| b" in text
+    assert "| ar | 8 |" in text and "-10.0 |" in text  # parallel suites, gap to English
+    assert "| tvec | 2 | 50.0% | 50.0% |" in text  # Fifth Tribe tweets by annotated class
     assert (tmp_path / IMG).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,12 +13,14 @@ from takedown.classify import LABELS, weak_labels
 from takedown.classify.datasets import Example, split, split_groups
 from takedown.classify.encoder import EmbeddingCache
 from takedown.classify.model import TierConfig, TieredClassifier
+from takedown.classify.text import clean_text
 from takedown.classify.training import (
     MIN_FACET_ROWS,
     choose_facets,
     choose_threshold,
     choose_tvec_threshold,
     collapse_matrix,
+    evasion_copies,
     facets_of,
     fit_model,
 )
@@ -185,3 +187,16 @@ def test_model_with_post_facets_reports_class_probabilities(tiny_parts, tmp_path
         test = tiny_parts["test"]
         accuracy = np.mean([r.label == e.label for r, e in zip(results, test, strict=True)])
         assert accuracy >= 0.9
+
+
+def test_evasion_copies_are_seeded_traced_and_cover_every_class(tiny_parts) -> None:
+    rows = tiny_parts["train"]
+    copies = evasion_copies(rows, share=1.0)
+    assert copies == evasion_copies(rows, share=1.0)
+    assert 0 < len(copies) <= len(rows)
+    originals = {(e.group, e.label) for e in rows}
+    for copy in copies:
+        assert (copy.group, copy.label) in originals  # same group: never crosses the split
+        assert clean_text(copy.text) not in {clean_text(e.text) for e in rows}
+    assert {c.label for c in copies} == set(LABELS)
+    assert evasion_copies(rows, share=0.0) == []
