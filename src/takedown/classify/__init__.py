@@ -12,7 +12,7 @@ from __future__ import annotations
 LABELS: tuple[str, ...] = ("tvec", "news", "counter", "other")
 """Class order used in every weight matrix and score vector."""
 
-FACET_KINDS: tuple[str, ...] = ("posts", "corpora")
+FACET_KINDS: tuple[str, ...] = ("posts", "suites", "corpora")
 """A class is learnt as one facet per kind of source (see `facet_of`), then summed back.
 
 `tvec` in tweets (propaganda, Amaq relays) and `tvec` in the hate-speech test suites (threats)
@@ -20,10 +20,18 @@ share almost no words; one linear weight vector per class must average them and 
 Each facet gets its own weights, and a class's probability is the sum of its facets'.
 """
 
+TEST_SUITES: frozenset[str] = frozenset({"hatecheck", "mhc"})
+
 
 def facet_of(label: str, source: str) -> str:
-    """`label/posts` for social-media posts, `label/corpora` for curated corpora."""
-    kind = "posts" if source == "fifthtribe" else "corpora"
+    """`label/posts` for social-media posts, `label/suites` for the templated HateCheck test
+    suites, `label/corpora` for the other curated corpora (news, CONAN, forums)."""
+    if source == "fifthtribe":
+        kind = "posts"
+    elif source in TEST_SUITES:
+        kind = "suites"
+    else:
+        kind = "corpora"
     return f"{label}/{kind}"
 
 

@@ -37,6 +37,7 @@ from takedown.classify.linear import (
 from takedown.classify.model import CONFIG, FAST, SEMANTIC, VOCAB, TierConfig
 from takedown.classify.perturb import PERTURBATIONS
 from takedown.classify.text import clean_text
+from takedown.core.errors import InvalidInput
 
 FAST_C = 2.0
 SEMANTIC_HIDDEN = 256
@@ -86,20 +87,36 @@ def evasion_copies(rows: Sequence[Example], share: float = EVASION_SHARE) -> lis
 
 
 def choose_facets(train_rows: Sequence[Example]) -> list[str]:
-    """Facets with enough training rows, in class order (each class keeps its `corpora`)."""
+    """Facets in class order: `corpora` wherever it has rows, other kinds with enough rows.
+
+    A smaller facet folds into its class's `corpora` facet (see `facets_of`).
+    """
     counts = Counter(facet_of(e.label, e.source) for e in train_rows)
-    return [
+    facets = [
         f"{label}/{kind}"
         for label in LABELS
         for kind in FACET_KINDS
-        if kind == "corpora" or counts[f"{label}/{kind}"] >= MIN_FACET_ROWS
+        if counts[f"{label}/{kind}"] >= (1 if kind == "corpora" else MIN_FACET_ROWS)
     ]
+    missing = [label for label in LABELS if not any(facet_label(f) == label for f in facets)]
+    if missing:
+        raise InvalidInput(
+            f"training data lacks enough rows of {', '.join(missing)}",
+            hint=f"every class needs rows from a corpus or {MIN_FACET_ROWS} from one kind",
+        )
+    return facets
 
 
 def facets_of(examples: Sequence[Example], facets: Sequence[str]) -> np.ndarray:
     index = {name: i for i, name in enumerate(facets)}
+    fallback = {}
+    for name in reversed(facets):
+        fallback[facet_label(name)] = index[name]
+    for name in facets:
+        if name.endswith("/corpora"):
+            fallback[facet_label(name)] = index[name]
     return np.array(
-        [index.get(facet_of(e.label, e.source), index[f"{e.label}/corpora"]) for e in examples],
+        [index.get(facet_of(e.label, e.source), fallback[e.label]) for e in examples],
         dtype=np.int64,
     )
 
@@ -247,7 +264,7 @@ def fit_model(
 
     counts = count_table(parts)
     config = TierConfig(
-        version=f"tvec-clf-{version}",
+        version=f"tvec-clf-{version}-{weights_digest(fast, semantic, facets)}",
         fast_threshold=threshold,
         blend_fast=blend[0],
         blend_semantic=blend[1],
@@ -264,6 +281,16 @@ def fit_model(
     )
     write_model(out_dir, vocab.to_json(), fast, semantic, config, counts)
     return TrainingResult(out_dir, config, counts)
+
+
+def weights_digest(fast: LinearModel, semantic: MlpModel, facets: Sequence[str]) -> str:
+    """Eight hex digits of the fitted weights: the version names the model, not only its data,
+    so decisions made by two models trained on the same corpora stay distinguishable."""
+    digest = hashlib.sha256()
+    for array in (fast.weights, fast.bias, semantic.w1, semantic.b1, semantic.w2, semantic.b2):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update("|".join(facets).encode())
+    return digest.hexdigest()[:8]
 
 
 def write_model(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -32,6 +33,7 @@ from takedown.classify.weak_labels import (
     tweet_annotations,
     tweet_key,
 )
+from takedown.core.errors import InvalidInput
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,7 @@ def test_model_files_hold_no_pickle(trained) -> None:
             assert all(data[k].dtype != object for k in data.files)
     config = json.loads((out / "config.json").read_text())
     assert config["labels"] == list(LABELS)
+    assert re.fullmatch(r"tvec-clf-tiny-[0-9a-f]{8}", config["version"])  # data + weights
 
 
 def test_tiny_model_separates_synthetic_classes(trained, tiny_parts) -> None:
@@ -150,6 +153,12 @@ def test_small_facets_fold_into_their_class() -> None:
     index = facets_of(train, facets)
     assert facets[index[0]] == "tvec/posts"
     assert facets[index[MIN_FACET_ROWS]] == "counter/corpora"
+    suites = train + rows("tvec", "mhc", MIN_FACET_ROWS) + rows("other", "hatecheck", 4)
+    with_suites = choose_facets(suites)
+    assert "tvec/suites" in with_suites and "other/suites" not in with_suites
+    assert with_suites[facets_of(suites, with_suites)[-1]] == "other/corpora"
+    with pytest.raises(InvalidInput, match="counter"):
+        choose_facets([e for e in train if e.label != "counter"])
     collapse = collapse_matrix(facets)
     assert collapse.shape == (len(facets), len(LABELS))
     np.testing.assert_array_equal(collapse.sum(axis=1), 1.0)
