@@ -55,6 +55,14 @@ class Classification:
         }
 
 
+def collapse_matrix(facets: Sequence[str]) -> np.ndarray:
+    """(facets x classes) 0/1: a class's probability is the sum of its facets'."""
+    out = np.zeros((len(facets), len(LABELS)))
+    for i, name in enumerate(facets):
+        out[i, LABELS.index(facet_label(name))] = 1.0
+    return out
+
+
 @dataclass
 class TierConfig:
     version: str
@@ -65,13 +73,6 @@ class TierConfig:
     facets: tuple[str, ...] = LABELS
     """The weight matrices' outputs: facets of the classes (`tvec/posts`...), or the classes."""
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def collapse_matrix(self) -> np.ndarray:
-        """(facets x classes) 0/1: a class's probability is the sum of its facets'."""
-        out = np.zeros((len(self.facets), len(LABELS)))
-        for i, name in enumerate(self.facets):
-            out[i, LABELS.index(facet_label(name))] = 1.0
-        return out
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Class index per row: `tvec` at or above its threshold, else the most likely other."""
@@ -134,7 +135,7 @@ class TieredClassifier:
         self.encoder = encoder or SentenceEncoder()
         self.languages = languages or LanguageIdentifier()
         self._terms: list[str] | None = None
-        self._collapse = config.collapse_matrix()
+        self._collapse = collapse_matrix(config.facets)
 
     @property
     def version(self) -> str:

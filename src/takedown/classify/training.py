@@ -34,7 +34,7 @@ from takedown.classify.linear import (
     log_softmax,
     softmax,
 )
-from takedown.classify.model import CONFIG, FAST, SEMANTIC, VOCAB, TierConfig
+from takedown.classify.model import CONFIG, FAST, SEMANTIC, VOCAB, TierConfig, collapse_matrix
 from takedown.classify.perturb import PERTURBATIONS
 from takedown.classify.text import clean_text
 from takedown.core.errors import InvalidInput
@@ -108,25 +108,17 @@ def choose_facets(train_rows: Sequence[Example]) -> list[str]:
 
 
 def facets_of(examples: Sequence[Example], facets: Sequence[str]) -> np.ndarray:
+    """Facet index per row; a row whose facet was folded goes to its class's `corpora` facet
+    (or, where the class has none, to the class's first facet)."""
     index = {name: i for i, name in enumerate(facets)}
-    fallback = {}
-    for name in reversed(facets):
-        fallback[facet_label(name)] = index[name]
-    for name in facets:
-        if name.endswith("/corpora"):
-            fallback[facet_label(name)] = index[name]
+    fold = {}
+    for label in LABELS:
+        own = [name for name in facets if facet_label(name) == label]
+        fold[label] = index.get(f"{label}/corpora", index[own[0]] if own else -1)
     return np.array(
-        [index.get(facet_of(e.label, e.source), fallback[e.label]) for e in examples],
+        [index.get(facet_of(e.label, e.source), fold[e.label]) for e in examples],
         dtype=np.int64,
     )
-
-
-def collapse_matrix(facets: Sequence[str]) -> np.ndarray:
-    """(facets x classes) 0/1: a class's probability is the sum of its facets'."""
-    out = np.zeros((len(facets), len(LABELS)))
-    for i, name in enumerate(facets):
-        out[i, LABELS.index(facet_label(name))] = 1.0
-    return out
 
 
 def choose_threshold(proba: np.ndarray, y: np.ndarray) -> float:

@@ -13,14 +13,13 @@ import pytest
 from takedown.classify import LABELS, weak_labels
 from takedown.classify.datasets import Example, split, split_groups
 from takedown.classify.encoder import EmbeddingCache
-from takedown.classify.model import TierConfig, TieredClassifier
+from takedown.classify.model import TierConfig, TieredClassifier, collapse_matrix
 from takedown.classify.text import clean_text
 from takedown.classify.training import (
     MIN_FACET_ROWS,
     choose_facets,
     choose_threshold,
     choose_tvec_threshold,
-    collapse_matrix,
     evasion_copies,
     facets_of,
     fit_model,
@@ -171,7 +170,7 @@ def test_config_without_facets_reads_as_one_facet_per_class() -> None:
          "blend_semantic": 1.0}
     )  # fmt: skip
     assert config.facets == LABELS
-    np.testing.assert_array_equal(config.collapse_matrix(), np.eye(len(LABELS)))
+    np.testing.assert_array_equal(collapse_matrix(config.facets), np.eye(len(LABELS)))
     with pytest.raises(Exception, match="facets"):
         TierConfig.from_json({**config.to_json(), "facets": ["nonsense/posts"]})
 
