@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from takedown.classify import LABELS, LANGS
+from takedown.classify import LABELS, LANGS, TEST_SUITES
 from takedown.classify.datasets import Example, load_all, split
 from takedown.classify.encoder import ENCODER_NAME, EmbeddingCache
 from takedown.classify.metrics import calibration_bins, report, tvec_reliability
@@ -121,7 +121,7 @@ def evaluate(classifier: TieredClassifier, data_dir: Path, *, cache_dir: Path) -
                 "fast_share": float(decided[mask].mean()),
                 "composition": dict(Counter(f"{e.source}/{e.label}" for e in np.array(rows)[mask])),
             }
-    suites = np.isin(sources, ("hatecheck", "mhc"))
+    suites = np.isin(sources, sorted(TEST_SUITES))
     parallel = {
         lang: report(y[suites & (langs == lang)], pred[suites & (langs == lang)]).to_json()
         for lang in (*LANGS, "it")
