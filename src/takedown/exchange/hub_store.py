@@ -1,0 +1,399 @@
+"""What a hub does, on one database connection: members, submissions, the delta feed,
+feedback and retraction. Each function runs inside the caller's transaction and appends its
+ledger event there, so a change and its audit record commit together.
+
+Feed order is the `seq` column. Every write takes the ledger lock first (PostgreSQL advisory
+lock; SQLite's write lock), so sequence numbers are handed out and committed in order and a
+consumer reading `seq > cursor` can never skip a row that commits later with a smaller number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text, update
+
+from takedown.core.errors import AuthError, Conflict, Forbidden, InvalidInput, NotFound
+from takedown.core.taxonomy import parse_label
+from takedown.exchange.hub_tables import hub_entries, hub_feedback, hub_members
+from takedown.signals.registry import SignalRegistry
+from takedown.storage.ledger import LEDGER_LOCK_ID, append_event
+
+TOKEN_PREFIX = "thub_"
+MAX_VALUE_CHARS = 512
+MAX_NOTE_CHARS = 2000
+MAX_TAGS = 32
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+class HubRole(StrEnum):
+    CONTRIBUTOR = "contributor"
+    READER = "reader"
+    ADMIN = "admin"
+
+
+class Sharing(StrEnum):
+    """Who may read an entry: every member, or only members who contribute themselves."""
+
+    MEMBERS = "members"
+    CONTRIBUTORS = "contributors"
+
+
+class HubVerdict(StrEnum):
+    SEEN = "seen"
+    TRUE_POSITIVE = "true_positive"
+    FALSE_POSITIVE = "false_positive"
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    name: str
+    role: HubRole
+
+    @property
+    def actor(self) -> str:
+        return f"member:{self.id}:{self.name}"
+
+    def require(self, *roles: HubRole) -> None:
+        if self.role is not HubRole.ADMIN and self.role not in roles:
+            needed = " or ".join(r.value for r in roles)
+            raise Forbidden(f"this needs the {needed} role; member {self.name!r} is {self.role}")
+
+
+def parse_enum(kind: type[StrEnum], value: str, what: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
+        raise InvalidInput(f"unknown {what} {value!r}", hint=f"use one of: {known}") from None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK_ID})
+
+
+def add_member(conn: Connection, name: str, role: HubRole, *, actor: str = "cli") -> str:
+    """Create a member and return its token; only the digest is kept, so this is the one time
+    the token is seen."""
+    name = name.strip()
+    if not name or len(name) > 128:
+        raise InvalidInput("a member name must be 1 to 128 characters")
+    if conn.execute(select(hub_members.c.id).where(hub_members.c.name == name)).first():
+        raise Conflict(f"a member named {name!r} exists")
+    body = secrets.token_urlsafe(32)
+    token = f"{TOKEN_PREFIX}{body}"
+    inserted = conn.execute(
+        hub_members.insert().values(
+            name=name,
+            role=role.value,
+            token_prefix=body[:12],
+            token_hash=_digest(token),
+            created_at=datetime.now(UTC),
+        )
+    ).inserted_primary_key
+    assert inserted is not None
+    append_event(
+        conn, "hub.member_added", f"member:{inserted[0]}", {"name": name, "role": role.value},
+        actor=actor,
+    )
+    return token
+
+
+def authenticate(conn: Connection, token: str) -> Member:
+    if not token.startswith(TOKEN_PREFIX) or len(token) < len(TOKEN_PREFIX) + 12:
+        raise AuthError("malformed hub token", hint="send `Authorization: Bearer thub_...`")
+    prefix = token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 12]
+    row = conn.execute(select(hub_members).where(hub_members.c.token_prefix == prefix)).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(
+        row.token_hash, _digest(token)
+    ):
+        raise AuthError("unknown or revoked hub token")
+    return Member(int(row.id), row.name, HubRole(row.role))
+
+
+def _next_seq(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(hub_entries.c.seq), 0))).scalar_one())
+
+
+def _check_value(registry: SignalRegistry, signal_type: str, value: str) -> str:
+    """Canonicalise a hash and refuse what is not one: the hub stores hashes, never content."""
+    if signal_type not in registry.names():
+        raise InvalidInput(
+            f"unknown signal type {signal_type!r}", hint=f"known: {', '.join(registry.names())}"
+        )
+    canonical = registry.canonical(signal_type, value)
+    if not canonical or len(canonical) > MAX_VALUE_CHARS:
+        raise InvalidInput(f"a {signal_type} value must be 1 to {MAX_VALUE_CHARS} characters")
+    examples = registry.get(signal_type).examples()
+    sample = examples[0][1] if examples else ""
+    if sample and _HEX.fullmatch(sample) and not (
+        _HEX.fullmatch(canonical) and len(canonical) == len(sample)
+    ):
+        raise InvalidInput(f"{value[:80]!r} is not a {signal_type} hash ({len(sample)} hex digits)")
+    return canonical
+
+
+def _clean_item(registry: SignalRegistry, item: Mapping[str, Any]) -> dict[str, Any]:
+    signal_type = str(item.get("signal_type", ""))
+    value = _check_value(registry, signal_type, str(item.get("value", "")))
+    label = parse_label(str(item.get("label", ""))).value
+    severity = int(item.get("severity", 3))
+    if not 1 <= severity <= 5:
+        raise InvalidInput("'severity' must be 1 to 5")
+    tags = [str(t)[:64] for t in item.get("tags") or []]
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"at most {MAX_TAGS} tags per entry")
+    note = item.get("note")
+    if note is not None and len(str(note)) > MAX_NOTE_CHARS:
+        raise InvalidInput(f"'note' must be at most {MAX_NOTE_CHARS} characters")
+    sharing = parse_enum(Sharing, str(item.get("sharing", Sharing.MEMBERS.value)), "sharing")
+    return {
+        "signal_type": signal_type,
+        "value": value,
+        "label": label,
+        "severity": severity,
+        "tags": tags,
+        "note": None if note is None else str(note),
+        "sharing": sharing.value,
+        "crisis": bool(item.get("crisis", False)),
+    }
+
+
+def submit(
+    conn: Connection, member: Member, items: Sequence[Mapping[str, Any]], registry: SignalRegistry
+) -> list[dict[str, Any]]:
+    """Add or update a member's entries. All items are checked before anything is written, so a
+    bad item (reported with its position) loses nothing and writes nothing."""
+    member.require(HubRole.CONTRIBUTOR)
+    cleaned: list[dict[str, Any]] = []
+    for position, item in enumerate(items):
+        try:
+            cleaned.append(_clean_item(registry, item))
+        except InvalidInput as error:
+            raise InvalidInput(f"entry {position}: {error.message}", hint=error.hint) from None
+    _lock(conn)
+    now = datetime.now(UTC)
+    seq = _next_seq(conn)
+    existing: dict[tuple[str, str], int] = {}
+    for signal_type in {c["signal_type"] for c in cleaned}:
+        values = [c["value"] for c in cleaned if c["signal_type"] == signal_type]
+        for start in range(0, len(values), 500):
+            rows = conn.execute(
+                select(hub_entries.c.id, hub_entries.c.value).where(
+                    hub_entries.c.member_id == member.id,
+                    hub_entries.c.signal_type == signal_type,
+                    hub_entries.c.value.in_(values[start : start + 500]),
+                )
+            )
+            existing.update({(signal_type, r.value): int(r.id) for r in rows})
+    results: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    for item in cleaned:
+        seq += 1
+        entry_id = existing.get((item["signal_type"], item["value"]))
+        if entry_id is not None:
+            conn.execute(
+                update(hub_entries)
+                .where(hub_entries.c.id == entry_id)
+                .values(seq=seq, updated_at=now, retracted_at=None, **item)
+            )
+            results.append({"id": entry_id, "seq": seq, "created": False})
+        else:
+            inserts.append(
+                {"seq": seq, "member_id": member.id, "created_at": now, "updated_at": now,
+                 "disputed": False, **item}
+            )
+            results.append({"id": None, "seq": seq, "created": True})
+    if inserts:
+        conn.execute(hub_entries.insert(), inserts)
+        ids = dict(
+            conn.execute(
+                select(hub_entries.c.seq, hub_entries.c.id).where(
+                    hub_entries.c.seq >= inserts[0]["seq"]
+                )
+            ).all()
+        )
+        for result in results:
+            if result["id"] is None:
+                result["id"] = int(ids[result["seq"]])
+    append_event(
+        conn,
+        "hub.entries_submitted",
+        f"member:{member.id}",
+        {
+            "count": len(results),
+            "created": sum(1 for r in results if r["created"]),
+            "crisis": sum(1 for c in cleaned if c["crisis"]),
+            "first_seq": results[0]["seq"] if results else None,
+            "last_seq": seq if results else None,
+        },
+        actor=member.actor,
+    )
+    return results
+
+
+def _entry_row(conn: Connection, entry_id: int) -> Any:
+    row = conn.execute(select(hub_entries).where(hub_entries.c.id == entry_id)).first()
+    if row is None:
+        raise NotFound(f"no hub entry {entry_id}")
+    return row
+
+
+def _visible(member: Member, sharing: str) -> bool:
+    return sharing == Sharing.MEMBERS.value or member.role is not HubRole.READER
+
+
+def retract(conn: Connection, member: Member, entry_id: int) -> dict[str, Any]:
+    """A contributor withdraws its own entry; it stays in the feed as a deletion."""
+    member.require(HubRole.CONTRIBUTOR)
+    _lock(conn)
+    row = _entry_row(conn, entry_id)
+    if int(row.member_id) != member.id and member.role is not HubRole.ADMIN:
+        raise Forbidden(f"entry {entry_id} belongs to another member; only its contributor "
+                        "or an admin may retract it")
+    if row.retracted_at is not None:
+        return {"id": entry_id, "seq": int(row.seq), "retracted": True}
+    seq = _next_seq(conn) + 1
+    now = datetime.now(UTC)
+    conn.execute(
+        update(hub_entries)
+        .where(hub_entries.c.id == entry_id)
+        .values(seq=seq, retracted_at=now, updated_at=now)
+    )
+    append_event(
+        conn, "hub.entry_retracted", f"entry:{entry_id}", {"seq": seq}, actor=member.actor
+    )
+    return {"id": entry_id, "seq": seq, "retracted": True}
+
+
+def feedback(
+    conn: Connection,
+    member: Member,
+    entry_id: int,
+    verdict: HubVerdict,
+    *,
+    note: str | None = None,
+    dispute_votes: int = 2,
+) -> dict[str, Any]:
+    """Record one member's verdict (idempotent per member, entry and verdict). Enough distinct
+    members voting false positive marks the entry disputed, which moves it up the feed so every
+    consumer learns of it."""
+    _lock(conn)
+    row = _entry_row(conn, entry_id)
+    if not _visible(member, row.sharing):
+        raise NotFound(f"no hub entry {entry_id}")
+    if note is not None and len(note) > MAX_NOTE_CHARS:
+        raise InvalidInput(f"'note' must be at most {MAX_NOTE_CHARS} characters")
+    known = conn.execute(
+        select(hub_feedback.c.id).where(
+            hub_feedback.c.entry_id == entry_id,
+            hub_feedback.c.member_id == member.id,
+            hub_feedback.c.verdict == verdict.value,
+        )
+    ).first()
+    if known is None:
+        conn.execute(
+            hub_feedback.insert().values(
+                entry_id=entry_id, member_id=member.id, verdict=verdict.value, note=note,
+                at=datetime.now(UTC),
+            )
+        )
+    counts = votes(conn, entry_id)
+    disputed = counts.get(HubVerdict.FALSE_POSITIVE.value, 0) >= dispute_votes
+    seq = int(row.seq)
+    if disputed != bool(row.disputed):
+        seq = _next_seq(conn) + 1
+        conn.execute(
+            update(hub_entries)
+            .where(hub_entries.c.id == entry_id)
+            .values(disputed=disputed, seq=seq, updated_at=datetime.now(UTC))
+        )
+    if known is None:
+        append_event(
+            conn,
+            "hub.feedback",
+            f"entry:{entry_id}",
+            {"verdict": verdict.value, "disputed": disputed, "votes": counts},
+            actor=member.actor,
+        )
+    return {"id": entry_id, "votes": counts, "disputed": disputed, "seq": seq}
+
+
+def votes(conn: Connection, entry_id: int) -> dict[str, int]:
+    """Distinct members per verdict."""
+    rows = conn.execute(
+        select(hub_feedback.c.verdict, func.count(func.distinct(hub_feedback.c.member_id)))
+        .where(hub_feedback.c.entry_id == entry_id)
+        .group_by(hub_feedback.c.verdict)
+    )
+    return {str(v): int(n) for v, n in rows}
+
+
+def _members(conn: Connection) -> dict[int, str]:
+    return {int(i): str(n) for i, n in conn.execute(select(hub_members.c.id, hub_members.c.name))}
+
+
+def entry_json(row: Any, contributor: str) -> dict[str, Any]:
+    return {
+        "id": int(row.id),
+        "seq": int(row.seq),
+        "signal_type": row.signal_type,
+        "value": row.value,
+        "label": row.label,
+        "severity": int(row.severity),
+        "tags": list(row.tags or []),
+        "contributor": contributor,
+        "note": row.note,
+        "sharing": row.sharing,
+        "crisis": bool(row.crisis),
+        "disputed": bool(row.disputed),
+        "deleted": row.retracted_at is not None,
+        "first_seen": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+def deltas(
+    conn: Connection, member: Member, cursor: int, limit: int
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """Entries changed after `cursor`, in feed order, and the cursor that follows them. The
+    cursor passes rows the member may not see, so paging never stalls on hidden entries."""
+    rows = conn.execute(
+        select(hub_entries)
+        .where(hub_entries.c.seq > cursor)
+        .order_by(hub_entries.c.seq)
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    names = _members(conn) if rows else {}
+    entries = [
+        entry_json(r, names.get(int(r.member_id), "?")) for r in rows if _visible(member, r.sharing)
+    ]
+    return entries, (int(rows[-1].seq) if rows else cursor), more
+
+
+def get_entry(conn: Connection, member: Member, entry_id: int) -> dict[str, Any]:
+    row = _entry_row(conn, entry_id)
+    if not _visible(member, row.sharing):
+        raise NotFound(f"no hub entry {entry_id}")
+    names = _members(conn)
+    return {**entry_json(row, names.get(int(row.member_id), "?")), "votes": votes(conn, entry_id)}
+
+
+def head(conn: Connection) -> int:
+    return _next_seq(conn)

@@ -1,0 +1,55 @@
+"""Helpers for hub tests: a hub database per backend and a real hub server on a loopback port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from sqlalchemy import Engine
+
+from takedown.exchange.hub_app import HubConfig, create_hub_app
+from takedown.exchange.hub_store import HubRole, add_member
+from takedown.exchange.hub_tables import hub_entries, hub_feedback, hub_members
+
+
+def reset_hub_tables(engine: Engine) -> None:
+    """Drop the hub's own tables (the shared `events` table is the node fixtures' business)."""
+    for table in (hub_feedback, hub_entries, hub_members):
+        table.drop(engine, checkfirst=True)
+
+
+def member_token(engine: Engine, name: str, role: HubRole) -> str:
+    with engine.begin() as conn:
+        return add_member(conn, name, role)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_hub(config: HubConfig, engine: Engine) -> Iterator[str]:
+    """A hub served by uvicorn on a free loopback port; yields its base URL."""
+    app = create_hub_app(config, engine=engine)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("hub did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
