@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from hub_testing import member_token, reset_hub_tables
 from sqlalchemy import Engine, select
 
+from hub_testing import member_token, reset_hub_tables
 from takedown.exchange.hub_app import HubConfig, create_hub_app
 from takedown.exchange.hub_store import HubRole
 from takedown.exchange.hub_tables import hub_entries
@@ -63,11 +63,24 @@ def test_submit_feed_dispute_and_retract(hub: TestClient, hub_engine: Engine) ->
     sent = hub.post(
         "/v1/hub/entries",
         headers=org_a,
-        json={"entries": [
-            {"signal_type": "pdq", "value": PDQ.upper(), "label": "tvec7", "tags": ["ideology:x"],
-             "note": "from a video of an attack", "severity": 4},
-            {"signal_type": "md5", "value": "a" * 32, "label": "TVEC1", "sharing": "contributors"},
-        ]},
+        json={
+            "entries": [
+                {
+                    "signal_type": "pdq",
+                    "value": PDQ.upper(),
+                    "label": "tvec7",
+                    "tags": ["ideology:x"],
+                    "note": "from a video of an attack",
+                    "severity": 4,
+                },
+                {
+                    "signal_type": "md5",
+                    "value": "a" * 32,
+                    "label": "TVEC1",
+                    "sharing": "contributors",
+                },
+            ]
+        },
     )
     assert sent.status_code == 201, sent.text
     pdq_id = sent.json()["entries"][0]["id"]
@@ -80,20 +93,29 @@ def test_submit_feed_dispute_and_retract(hub: TestClient, hub_engine: Engine) ->
     assert rest["entries"] == [] and rest["more"] is False, "readers never see contributor-only"
     assert len(hub.get("/v1/hub/deltas", headers=org_b).json()["entries"]) == 2
 
-    bad = hub.post("/v1/hub/entries", headers=org_a, json={"entries": [
-        {"signal_type": "pdq", "value": PDQ2, "label": "TVEC1"},
-        {"signal_type": "pdq", "value": "a photo of", "label": "TVEC1"}]})
+    bad = hub.post(
+        "/v1/hub/entries",
+        headers=org_a,
+        json={
+            "entries": [
+                {"signal_type": "pdq", "value": PDQ2, "label": "TVEC1"},
+                {"signal_type": "pdq", "value": "a photo of", "label": "TVEC1"},
+            ]
+        },
+    )
     assert bad.status_code == 400 and "entry 1" in bad.json()["detail"]
     with hub_engine.connect() as conn:
         assert conn.execute(select(hub_entries.c.value)).scalars().all().count(PDQ2) == 0
 
     cursor = rest["cursor"]
     for n, who in enumerate(readers):
-        voted = hub.post(f"/v1/hub/entries/{pdq_id}/feedback", headers=who,
-                         json={"verdict": "false_positive"})
+        voted = hub.post(
+            f"/v1/hub/entries/{pdq_id}/feedback", headers=who, json={"verdict": "false_positive"}
+        )
         assert voted.status_code == 200 and voted.json()["disputed"] is (n == 1)
-    again = hub.post(f"/v1/hub/entries/{pdq_id}/feedback", headers=readers[1],
-                     json={"verdict": "false_positive"})
+    again = hub.post(
+        f"/v1/hub/entries/{pdq_id}/feedback", headers=readers[1], json={"verdict": "false_positive"}
+    )
     assert again.json()["votes"] == {"false_positive": 2}
     changed = hub.get("/v1/hub/deltas", headers=readers[0], params={"cursor": cursor}).json()
     assert [(e["id"], e["disputed"]) for e in changed["entries"]] == [(pdq_id, True)]
@@ -120,9 +142,11 @@ def test_long_poll_returns_as_soon_as_an_entry_commits(hub: TestClient, hub_engi
     waiter = threading.Thread(target=poll)
     waiter.start()
     time.sleep(0.3)  # let the poll start waiting; the assertion below is on its early return
-    hub.post("/v1/hub/entries", headers=org,
-             json={"entries": [{"signal_type": "pdq", "value": PDQ, "label": "TVEC1",
-                                "crisis": True}]})
+    hub.post(
+        "/v1/hub/entries",
+        headers=org,
+        json={"entries": [{"signal_type": "pdq", "value": PDQ, "label": "TVEC1", "crisis": True}]},
+    )
     waiter.join(timeout=30)
     assert result["count"] == 1 and result["elapsed"] < 5
 
@@ -131,8 +155,9 @@ def test_a_member_over_its_rate_gets_429_with_retry_after(
     hub_engine: Engine, database_url: str
 ) -> None:
     now = [1000.0]
-    app = create_hub_app(HubConfig(database_url, rate_per_minute=3), engine=hub_engine,
-                         clock=lambda: now[0])
+    app = create_hub_app(
+        HubConfig(database_url, rate_per_minute=3), engine=hub_engine, clock=lambda: now[0]
+    )
     reader = bearer(member_token(hub_engine, "busy", HubRole.READER))
     with TestClient(app) as hub:
         codes = [hub.get("/v1/hub/deltas", headers=reader).status_code for _ in range(4)]

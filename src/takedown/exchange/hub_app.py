@@ -166,8 +166,13 @@ def _install_errors(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(error, RateLimited):
             headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
-        body = {"type": "about:blank", "title": error.title, "status": status,
-                "detail": error.message, **({"hint": error.hint} if error.hint else {})}
+        body = {
+            "type": "about:blank",
+            "title": error.title,
+            "status": status,
+            "detail": error.message,
+            **({"hint": error.hint} if error.hint else {}),
+        }
         return JSONResponse(body, status, headers, media_type="application/problem+json")
 
     @app.exception_handler(RequestValidationError)

@@ -107,7 +107,10 @@ def add_member(conn: Connection, name: str, role: HubRole, *, actor: str = "cli"
     ).inserted_primary_key
     assert inserted is not None
     append_event(
-        conn, "hub.member_added", f"member:{inserted[0]}", {"name": name, "role": role.value},
+        conn,
+        "hub.member_added",
+        f"member:{inserted[0]}",
+        {"name": name, "role": role.value},
         actor=actor,
     )
     return token
@@ -118,8 +121,10 @@ def authenticate(conn: Connection, token: str) -> Member:
         raise AuthError("malformed hub token", hint="send `Authorization: Bearer thub_...`")
     prefix = token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 12]
     row = conn.execute(select(hub_members).where(hub_members.c.token_prefix == prefix)).first()
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(
-        row.token_hash, _digest(token)
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not hmac.compare_digest(row.token_hash, _digest(token))
     ):
         raise AuthError("unknown or revoked hub token")
     return Member(int(row.id), row.name, HubRole(row.role))
@@ -140,8 +145,10 @@ def _check_value(registry: SignalRegistry, signal_type: str, value: str) -> str:
         raise InvalidInput(f"a {signal_type} value must be 1 to {MAX_VALUE_CHARS} characters")
     examples = registry.get(signal_type).examples()
     sample = examples[0][1] if examples else ""
-    if sample and _HEX.fullmatch(sample) and not (
-        _HEX.fullmatch(canonical) and len(canonical) == len(sample)
+    if (
+        sample
+        and _HEX.fullmatch(sample)
+        and not (_HEX.fullmatch(canonical) and len(canonical) == len(sample))
     ):
         raise InvalidInput(f"{value[:80]!r} is not a {signal_type} hash ({len(sample)} hex digits)")
     return canonical
@@ -214,8 +221,14 @@ def submit(
             results.append({"id": entry_id, "seq": seq, "created": False})
         else:
             inserts.append(
-                {"seq": seq, "member_id": member.id, "created_at": now, "updated_at": now,
-                 "disputed": False, **item}
+                {
+                    "seq": seq,
+                    "member_id": member.id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "disputed": False,
+                    **item,
+                }
             )
             results.append({"id": None, "seq": seq, "created": True})
     if inserts:
@@ -263,8 +276,10 @@ def retract(conn: Connection, member: Member, entry_id: int) -> dict[str, Any]:
     _lock(conn)
     row = _entry_row(conn, entry_id)
     if int(row.member_id) != member.id and member.role is not HubRole.ADMIN:
-        raise Forbidden(f"entry {entry_id} belongs to another member; only its contributor "
-                        "or an admin may retract it")
+        raise Forbidden(
+            f"entry {entry_id} belongs to another member; only its contributor "
+            "or an admin may retract it"
+        )
     if row.retracted_at is not None:
         return {"id": entry_id, "seq": int(row.seq), "retracted": True}
     seq = _next_seq(conn) + 1
@@ -274,9 +289,7 @@ def retract(conn: Connection, member: Member, entry_id: int) -> dict[str, Any]:
         .where(hub_entries.c.id == entry_id)
         .values(seq=seq, retracted_at=now, updated_at=now)
     )
-    append_event(
-        conn, "hub.entry_retracted", f"entry:{entry_id}", {"seq": seq}, actor=member.actor
-    )
+    append_event(conn, "hub.entry_retracted", f"entry:{entry_id}", {"seq": seq}, actor=member.actor)
     return {"id": entry_id, "seq": seq, "retracted": True}
 
 
@@ -308,7 +321,10 @@ def feedback(
     if known is None:
         conn.execute(
             hub_feedback.insert().values(
-                entry_id=entry_id, member_id=member.id, verdict=verdict.value, note=note,
+                entry_id=entry_id,
+                member_id=member.id,
+                verdict=verdict.value,
+                note=note,
                 at=datetime.now(UTC),
             )
         )
