@@ -36,12 +36,23 @@ class Settings:
     mastodon_token: str = ""
     mastodon_webhook_secret: str = ""
     mastodon_status_removal: str = "admin"
+    exchange_sources: Path | None = None
+    crisis_retro_hours: float = 24.0
+    hub_database_url: str | None = None
+    hub_dispute_votes: int = 2
+    hub_rate_per_minute: int = 600
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'takedown.db').resolve()}"
+
+    @property
+    def effective_hub_database_url(self) -> str:
+        if self.hub_database_url:
+            return self.hub_database_url
+        return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -72,6 +83,7 @@ class Settings:
             u.strip() for u in env.get("TAKEDOWN_WEBHOOK_URLS", "").split(",") if u.strip()
         )
         policy = env.get("TAKEDOWN_POLICY")
+        sources = env.get("TAKEDOWN_EXCHANGE_SOURCES")
         return cls(
             data_dir=Path(env.get("TAKEDOWN_DATA_DIR", str(DEFAULT_DATA_DIR))),
             database_url=env.get("TAKEDOWN_DATABASE_URL") or None,
@@ -94,4 +106,9 @@ class Settings:
             mastodon_token=env.get("TAKEDOWN_MASTODON_TOKEN", ""),
             mastodon_webhook_secret=env.get("TAKEDOWN_MASTODON_WEBHOOK_SECRET", ""),
             mastodon_status_removal=env.get("TAKEDOWN_MASTODON_STATUS_REMOVAL", "admin"),
+            exchange_sources=Path(sources) if sources else None,
+            crisis_retro_hours=get_float("TAKEDOWN_CRISIS_RETRO_HOURS", cls.crisis_retro_hours),
+            hub_database_url=env.get("TAKEDOWN_HUB_DATABASE_URL") or None,
+            hub_dispute_votes=get_int("TAKEDOWN_HUB_DISPUTE_VOTES", cls.hub_dispute_votes),
+            hub_rate_per_minute=get_int("TAKEDOWN_HUB_RATE_PER_MINUTE", cls.hub_rate_per_minute),
         )

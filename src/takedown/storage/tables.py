@@ -277,3 +277,7 @@ entry_hits = Table(
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_entry_hits_entry_at", "entry_id", "at"),
 )
+
+# Tables of optional features live in their own modules on this metadata; importing them here
+# keeps `metadata` complete for migrations and their check.
+from takedown.storage import exchange_tables as _exchange_tables  # noqa: E402,F401

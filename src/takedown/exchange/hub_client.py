@@ -1,0 +1,129 @@
+"""The Takedown hub as an exchange: pull its delta feed, send verdicts, publish entries.
+
+Registered as the `takedown` exchange kind. Options: `url` (the hub's base URL), and `token`
+or `token_file` (a member token, `thub_...`). `fetch(..., wait=s)` long-polls the hub, which is
+how a following node hears of crisis entries within seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from takedown.core.errors import InvalidInput
+from takedown.exchange.client import DeltaPage, ExchangeEntry, ExchangeError, Verdict
+
+TIMEOUT = 30.0
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def entry_from_json(item: Mapping[str, Any]) -> ExchangeEntry:
+    label = item.get("label")
+    return ExchangeEntry(
+        external_id=str(item["id"]),
+        signal_type=str(item["signal_type"]),
+        value=str(item["value"]),
+        label=str(label) if label else None,
+        source_labels=(str(label),) if label else (),
+        tags=tuple(str(t) for t in item.get("tags") or ()),
+        severity=item.get("severity"),
+        contributor=item.get("contributor"),
+        note=item.get("note"),
+        deleted=bool(item.get("deleted")),
+        disputed=bool(item.get("disputed")),
+        crisis=bool(item.get("crisis")),
+        first_seen=_when(item.get("first_seen")),
+        updated_at=_when(item.get("updated_at")),
+        extra={"seq": item.get("seq"), "sharing": item.get("sharing")},
+    )
+
+
+class HubClient:
+    """One member's connection to one hub."""
+
+    def __init__(
+        self, url: str, token: str, *, http: httpx.Client | None = None, name: str = "takedown"
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(f"hub url {url!r} must start with http:// or https://")
+        self.name = name
+        self.url = url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._http = http or httpx.Client(timeout=TIMEOUT)
+
+    def _call(self, method: str, path: str, *, timeout: float = TIMEOUT, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(
+                method, f"{self.url}{path}", headers=self._headers, timeout=timeout, **kwargs
+            )
+        except httpx.HTTPError as error:
+            raise ExchangeError(f"hub {self.url} unreachable: {type(error).__name__}") from None
+        if response.status_code >= 400:
+            try:
+                detail = str(response.json().get("detail", ""))[:300]
+            except ValueError:
+                detail = response.text[:300]
+            hint = None
+            if response.status_code == 429:
+                hint = f"retry after {response.headers.get('Retry-After', '?')} s"
+            raise ExchangeError(
+                f"hub {self.url} answered {response.status_code} to {method} {path.split('?')[0]}:"
+                f" {detail}",
+                hint=hint,
+            )
+        return response.json()
+
+    def fetch(self, cursor: str | None, *, limit: int = 1000, wait: float = 0.0) -> DeltaPage:
+        params: dict[str, Any] = {"cursor": cursor or "0", "limit": limit}
+        if wait > 0:
+            params["wait"] = wait
+        body = self._call("GET", "/v1/hub/deltas", params=params, timeout=TIMEOUT + wait)
+        try:
+            entries = [entry_from_json(item) for item in body["entries"]]
+            return DeltaPage(entries, str(body["cursor"]), bool(body["more"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ExchangeError(f"hub {self.url} sent an unreadable page: {error!r}") from None
+
+    def send_feedback(
+        self, entry: ExchangeEntry | str, verdict: Verdict, *, note: str | None = None
+    ) -> None:
+        external_id = entry.external_id if isinstance(entry, ExchangeEntry) else entry
+        self._call(
+            "POST",
+            f"/v1/hub/entries/{int(external_id)}/feedback",
+            json={"verdict": verdict.value, "note": note},
+        )
+
+    def publish(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Submit entries (hub JSON shape); returns the hub's ids in the same order."""
+        body = self._call("POST", "/v1/hub/entries", json={"entries": list(entries)})
+        return [str(r["id"]) for r in body["entries"]]
+
+    def retract(self, external_id: str) -> None:
+        self._call("DELETE", f"/v1/hub/entries/{int(external_id)}")
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def create(options: Mapping[str, Any], http: httpx.Client | None = None) -> HubClient:
+    """The `takedown` exchange factory."""
+    url = options.get("url")
+    if not url:
+        raise InvalidInput("a takedown hub source needs `url`")
+    token = options.get("token")
+    if not token and options.get("token_file"):
+        try:
+            token = Path(str(options["token_file"])).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise InvalidInput(f"cannot read token_file: {error.strerror}") from None
+    if not token:
+        raise InvalidInput("a takedown hub source needs `token` or `token_file`")
+    return HubClient(str(url), str(token), http=http, name=str(options.get("name", "takedown")))

@@ -1,0 +1,353 @@
+"""Exchange data on a node: applying a page of a source's deltas to its bank, with the cursor in
+the same transaction, and reading an entry's provenance back for match evidence.
+
+`apply_page` is the crash-safety boundary of a sync: the bank rows, their provenance and the
+source's new cursor commit together, so a node killed mid-sync resumes from the last committed
+page and ends with exactly the source's entries, never a duplicate (entries are keyed by the
+source's own id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from takedown.core.errors import NotFound
+from takedown.exchange.client import ExchangeEntry
+from takedown.storage.exchange_tables import (
+    exchange_checkpoints,
+    exchange_entries,
+    exchange_published,
+    exchange_sources,
+)
+from takedown.storage.ledger import append_event
+from takedown.storage.tables import bank_entries
+
+CHUNK = 500
+
+
+@dataclass
+class PageResult:
+    """What one committed page changed: ids to make matchable or drop, and the crisis entries."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    crisis: list[tuple[int, ExchangeEntry]] = field(default_factory=list)
+
+
+def ensure_source(conn: Connection, name: str, kind: str, bank: str) -> None:
+    row = conn.execute(select(exchange_sources.c.name).where(exchange_sources.c.name == name))
+    if row.first() is None:
+        conn.execute(exchange_sources.insert().values(name=name, kind=kind, bank=bank, received=0))
+
+
+def source_cursor(conn: Connection, name: str) -> str | None:
+    row = conn.execute(
+        select(exchange_sources.c.cursor).where(exchange_sources.c.name == name)
+    ).first()
+    if row is None:
+        raise NotFound(f"no exchange source {name!r} on this node")
+    return None if row.cursor is None else str(row.cursor)
+
+
+def list_sources(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(select(exchange_sources).order_by(exchange_sources.c.name))
+    return [
+        {
+            "name": r.name,
+            "kind": r.kind,
+            "bank": r.bank,
+            "cursor": r.cursor,
+            "received": int(r.received),
+            "synced_at": r.synced_at.isoformat() if r.synced_at else None,
+        }
+        for r in rows
+    ]
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _known(conn: Connection, source: str, ids: Sequence[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for chunk in _chunks(ids):
+        rows = conn.execute(
+            select(exchange_entries.c.external_id, exchange_entries.c.entry_id).where(
+                exchange_entries.c.source == source, exchange_entries.c.external_id.in_(chunk)
+            )
+        )
+        found.update({r.external_id: int(r.entry_id) for r in rows})
+    return found
+
+
+def _bank_rows(conn: Connection, bank: str, keys: Sequence[tuple[str, str]]) -> dict[Any, Any]:
+    found: dict[tuple[str, str], Any] = {}
+    for signal_type in {t for t, _ in keys}:
+        values = [v for t, v in keys if t == signal_type]
+        for chunk in _chunks(values):
+            rows = conn.execute(
+                select(bank_entries.c.id, bank_entries.c.value, bank_entries.c.removed_at).where(
+                    bank_entries.c.bank == bank,
+                    bank_entries.c.signal_type == signal_type,
+                    bank_entries.c.value.in_(chunk),
+                )
+            )
+            found.update({(signal_type, r.value): r for r in rows})
+    return found
+
+
+def _provenance(source: str, entry: ExchangeEntry, entry_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "source": source,
+        "external_id": entry.external_id,
+        "entry_id": entry_id,
+        "contributor": entry.contributor,
+        "labels": list(entry.source_labels or ((entry.label,) if entry.label else ())),
+        "tags": list(entry.tags),
+        "severity": entry.severity,
+        "disputed": entry.disputed,
+        "crisis": entry.crisis,
+        "deleted": entry.deleted,
+        "first_seen": entry.first_seen,
+        "received_at": now,
+    }
+
+
+def apply_page(
+    conn: Connection,
+    source: str,
+    bank: str,
+    entries: Sequence[ExchangeEntry],
+    cursor: str | None,
+    *,
+    actor: str = "exchange",
+) -> PageResult:
+    """Apply one page in the caller's transaction and move the source's cursor past it."""
+    now = datetime.now(UTC)
+    result = PageResult()
+    latest: dict[str, ExchangeEntry] = {}
+    for entry in entries:
+        latest[entry.external_id] = entry
+    page = list(latest.values())
+    known = _known(conn, source, [e.external_id for e in page])
+    fresh = [e for e in page if e.external_id not in known and not e.deleted]
+    rows = _bank_rows(conn, bank, [(e.signal_type, e.value) for e in fresh])
+    inserts: list[dict[str, Any]] = []
+    queued: set[tuple[str, str]] = set()
+    for entry in fresh:
+        key = (entry.signal_type, entry.value)
+        row = rows.get(key)
+        if key in queued:
+            continue
+        if row is None:
+            queued.add(key)
+            inserts.append(
+                {
+                    "bank": bank,
+                    "signal_type": entry.signal_type,
+                    "value": entry.value,
+                    "note": entry.note,
+                    "created_at": now,
+                }
+            )
+            rows[(entry.signal_type, entry.value)] = None
+        elif row.removed_at is not None:
+            conn.execute(
+                update(bank_entries)
+                .where(bank_entries.c.id == row.id)
+                .values(removed_at=None, created_at=now, note=entry.note)
+            )
+    new_ids: dict[tuple[str, str], int] = {}
+    if inserts:
+        returned = conn.execute(
+            bank_entries.insert().returning(
+                bank_entries.c.id,
+                bank_entries.c.signal_type,
+                bank_entries.c.value,
+                sort_by_parameter_order=True,
+            ),
+            inserts,
+        )
+        new_ids = {(r.signal_type, r.value): int(r.id) for r in returned}
+    provenance: list[dict[str, Any]] = []
+    for entry in fresh:
+        key = (entry.signal_type, entry.value)
+        entry_id = new_ids.get(key) or int(rows[key].id)
+        provenance.append(_provenance(source, entry, entry_id, now))
+        result.added += 1
+        if entry.crisis:
+            result.crisis.append((entry_id, entry))
+    if provenance:
+        conn.execute(exchange_entries.insert(), provenance)
+    for entry in page:
+        entry_id = known.get(entry.external_id)
+        if entry_id is None:
+            continue
+        values = _provenance(source, entry, entry_id, now)
+        del values["source"], values["external_id"], values["received_at"]
+        conn.execute(
+            update(exchange_entries)
+            .where(
+                exchange_entries.c.source == source,
+                exchange_entries.c.external_id == entry.external_id,
+            )
+            .values(**values)
+        )
+        if entry.deleted and not _shared(conn, entry_id):
+            removed = conn.execute(
+                update(bank_entries)
+                .where(bank_entries.c.id == entry_id, bank_entries.c.removed_at.is_(None))
+                .values(removed_at=now)
+            )
+            result.removed += removed.rowcount
+        elif not entry.deleted:
+            revived = conn.execute(
+                update(bank_entries)
+                .where(bank_entries.c.id == entry_id, bank_entries.c.removed_at.is_not(None))
+                .values(removed_at=None, created_at=now)
+            )
+            result.updated += 1
+            if entry.crisis and revived.rowcount:
+                result.crisis.append((entry_id, entry))
+    conn.execute(
+        update(exchange_sources)
+        .where(exchange_sources.c.name == source)
+        .values(cursor=cursor, synced_at=now, received=exchange_sources.c.received + len(entries))
+    )
+    append_event(
+        conn,
+        "exchange.received",
+        f"source:{source}",
+        {
+            "source": source,
+            "bank": bank,
+            "count": len(entries),
+            "added": result.added,
+            "updated": result.updated,
+            "removed": result.removed,
+            "crisis": len(result.crisis),
+        },
+        actor=actor,
+    )
+    return result
+
+
+def _shared(conn: Connection, entry_id: int) -> bool:
+    """Another live exchange entry (a second contributor of the same hash) still holds it."""
+    row = conn.execute(
+        select(exchange_entries.c.external_id).where(
+            exchange_entries.c.entry_id == entry_id, exchange_entries.c.deleted.is_(False)
+        )
+    ).first()
+    return row is not None
+
+
+def provenance_for(conn: Connection, entry_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Exchange metadata per bank entry id, for match evidence and lookups."""
+    ids = sorted(set(entry_ids))
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        rows = conn.execute(select(exchange_entries).where(exchange_entries.c.entry_id.in_(chunk)))
+        for r in rows:
+            found[int(r.entry_id)] = {
+                "source": r.source,
+                "external_id": r.external_id,
+                "contributor": r.contributor,
+                "labels": list(r.labels or []),
+                "tags": list(r.tags or []),
+                "disputed": bool(r.disputed),
+                "crisis": bool(r.crisis),
+                "first_seen": r.first_seen.isoformat() if r.first_seen else None,
+            }
+    return found
+
+
+def source_of(conn: Connection, entry_id: int) -> tuple[str, str] | None:
+    """(source, external id) a bank entry came from, if it came from an exchange."""
+    row = conn.execute(
+        select(exchange_entries.c.source, exchange_entries.c.external_id).where(
+            exchange_entries.c.entry_id == entry_id
+        )
+    ).first()
+    return None if row is None else (str(row.source), str(row.external_id))
+
+
+def checkpoint(conn: Connection, name: str) -> int:
+    row = conn.execute(
+        select(exchange_checkpoints.c.value).where(exchange_checkpoints.c.name == name)
+    ).first()
+    return 0 if row is None else int(row.value)
+
+
+def set_checkpoint(conn: Connection, name: str, value: int) -> None:
+    moved = conn.execute(
+        update(exchange_checkpoints).where(exchange_checkpoints.c.name == name).values(value=value)
+    )
+    if moved.rowcount == 0:
+        conn.execute(exchange_checkpoints.insert().values(name=name, value=value))
+
+
+def unpublished(conn: Connection, source: str, banks: Sequence[str], limit: int) -> list[Any]:
+    """Active entries of opt-in banks this node has not yet published to `source`."""
+    published = select(exchange_published.c.entry_id).where(exchange_published.c.source == source)
+    return list(
+        conn.execute(
+            select(bank_entries)
+            .where(
+                bank_entries.c.bank.in_(list(banks)),
+                bank_entries.c.removed_at.is_(None),
+                bank_entries.c.id.not_in(published),
+            )
+            .order_by(bank_entries.c.id)
+            .limit(limit)
+        )
+    )
+
+
+def withdrawn(conn: Connection, source: str, banks: Sequence[str]) -> list[Any]:
+    """Published entries since removed locally, whose retraction is still to be sent."""
+    return list(
+        conn.execute(
+            select(exchange_published.c.entry_id, exchange_published.c.external_id)
+            .join(bank_entries, bank_entries.c.id == exchange_published.c.entry_id)
+            .where(
+                exchange_published.c.source == source,
+                exchange_published.c.retracted_at.is_(None),
+                bank_entries.c.bank.in_(list(banks)),
+                bank_entries.c.removed_at.is_not(None),
+            )
+        )
+    )
+
+
+def mark_published(conn: Connection, source: str, pairs: Sequence[tuple[int, str]]) -> None:
+    now = datetime.now(UTC)
+    if pairs:
+        conn.execute(
+            exchange_published.insert(),
+            [
+                {"source": source, "entry_id": e, "external_id": x, "published_at": now}
+                for e, x in pairs
+            ],
+        )
+        append_event(
+            conn, "exchange.published", f"source:{source}", {"source": source, "count": len(pairs)}
+        )
+
+
+def mark_retracted(conn: Connection, source: str, entry_id: int) -> None:
+    conn.execute(
+        update(exchange_published)
+        .where(exchange_published.c.source == source, exchange_published.c.entry_id == entry_id)
+        .values(retracted_at=datetime.now(UTC))
+    )
+    append_event(
+        conn, "exchange.retracted", f"source:{source}", {"source": source, "entry_id": entry_id}
+    )
