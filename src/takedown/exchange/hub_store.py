@@ -73,7 +73,7 @@ def parse_enum(kind: type[StrEnum], value: str, what: str) -> Any:
     try:
         return kind(value)
     except ValueError:
-        known = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
+        known = ", ".join(m.value for m in kind)
         raise InvalidInput(f"unknown {what} {value!r}", hint=f"use one of: {known}") from None
 
 

@@ -26,6 +26,8 @@ from takedown.queue.base import WorkQueue, make_queue
 from takedown.services import mastodon
 from takedown.services.banks_follow import BankFollower
 from takedown.services.delivery import Deliverer
+from takedown.services.exchange_evidence import ProvenanceDetector
+from takedown.services.exchange_node import ExchangeNode
 from takedown.services.facts import StoredFacts
 from takedown.services.pipeline import Pipeline
 from takedown.services.worker import Worker
@@ -63,7 +65,10 @@ class Runtime:
         )
         self.follower = BankFollower(self.engine, self.matcher)
         self.follower.load_all()
-        detectors: list[Detector] = [self.matcher, *(extra_detectors or [])]
+        detectors: list[Detector] = [
+            ProvenanceDetector(self.matcher, self.engine),
+            *(extra_detectors or []),
+        ]
         if settings.classifier:
             detectors.append(shared_classifier())
         self.policy = load_policy(settings.policy_path) if settings.policy_path else (
@@ -73,6 +78,9 @@ class Runtime:
             self.registry, detectors, PolicyDecider(self.policy, facts=StoredFacts(self.engine))
         )
         self._http = http_client or httpx.Client(timeout=10.0)
+        self.exchange = ExchangeNode.from_settings(
+            settings, self.engine, self.registry, self._http, refresh=self.follower.poll
+        )
         self.delivery_wake = threading.Event()
         self.mastodon = self._mastodon_connector()
         self.worker = Worker(
@@ -116,6 +124,8 @@ class Runtime:
         jobs: list[tuple[str, Callable[[], None]]] = [
             ("banks", lambda: self.follower.run_forever(self._stop))
         ]
+        if self.exchange is not None:
+            jobs.extend(self.exchange.jobs(self._stop))
         if workers:
             for n in range(max(1, self.settings.worker_threads)):
                 jobs.append(

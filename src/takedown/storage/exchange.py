@@ -187,9 +187,9 @@ def apply_page(
     if provenance:
         conn.execute(exchange_entries.insert(), provenance)
     for entry in page:
-        entry_id = known.get(entry.external_id)
-        if entry_id is None:
+        if entry.external_id not in known:
             continue
+        entry_id = known[entry.external_id]
         values = _provenance(source, entry, entry_id, now)
         del values["source"], values["external_id"], values["received_at"]
         conn.execute(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from takedown.api.auth import require
 from takedown.core.errors import InvalidInput
+from takedown.services.exchange_evidence import provenance
 from takedown.storage.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
@@ -39,6 +40,7 @@ def lookup(
         found = runtime.matcher.lookup(body.signal_type, values, body.threshold)
     except ValueError as error:
         raise InvalidInput(str(error)) from None
+    origin = provenance(runtime.engine, [e.entry_id for row in found for _d, e, _b in row])
     return {
         "signal_type": body.signal_type,
         "results": [
@@ -51,6 +53,8 @@ def lookup(
                         "bank": b.name,
                         "label": b.label.value,
                         "bank_kind": b.kind.value,
+                        "entry_value": e.value,
+                        **({"exchange": origin[e.entry_id]} if e.entry_id in origin else {}),
                     }
                     for d, e, b in row
                 ],
