@@ -13,13 +13,19 @@ from sqlalchemy import Engine
 
 from takedown.exchange.hub_app import HubConfig, create_hub_app
 from takedown.exchange.hub_store import HubRole, add_member
-from takedown.exchange.hub_tables import hub_entries, hub_feedback, hub_members
+from takedown.exchange.hub_tables import (
+    create_hub_schema,
+    hub_entries,
+    hub_feedback,
+    hub_members,
+)
 
 
 def reset_hub_tables(engine: Engine) -> None:
     """Drop the hub's own tables (the shared `events` table is the node fixtures' business)."""
     for table in (hub_feedback, hub_entries, hub_members):
         table.drop(engine, checkfirst=True)
+    create_hub_schema(engine)
 
 
 def member_token(engine: Engine, name: str, role: HubRole) -> str:
@@ -53,3 +59,30 @@ def running_hub(config: HubConfig, engine: Engine) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def random_pdqs(count: int, seed: int = 3) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return [f"{rng.getrandbits(256):064x}" for _ in range(count)]
+
+
+def fill_hub(engine: Engine, member_name: str, values: list[str], *, batch: int = 5000) -> None:
+    """Load many PDQ entries straight into the hub's store (as its submit endpoint would)."""
+    from sqlalchemy import select
+
+    from takedown.exchange.hub_store import Member, submit
+    from takedown.signals.registry import default_registry
+
+    registry = default_registry()
+    with engine.connect() as conn:
+        row = conn.execute(select(hub_members).where(hub_members.c.name == member_name)).one()
+    member = Member(int(row.id), row.name, HubRole(row.role))
+    for start in range(0, len(values), batch):
+        items = [
+            {"signal_type": "pdq", "value": v, "label": "TVEC1"}
+            for v in values[start : start + batch]
+        ]
+        with engine.begin() as conn:
+            submit(conn, member, items, registry)

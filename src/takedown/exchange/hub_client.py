@@ -58,11 +58,11 @@ class HubClient:
         self._headers = {"Authorization": f"Bearer {token}"}
         self._http = http or httpx.Client(timeout=TIMEOUT)
 
-    def _call(self, method: str, path: str, *, timeout: float = TIMEOUT, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        if timeout is not None:
+            kw["timeout"] = timeout
         try:
-            response = self._http.request(
-                method, f"{self.url}{path}", headers=self._headers, timeout=timeout, **kwargs
-            )
+            response = self._http.request(method, f"{self.url}{path}", headers=self._headers, **kw)
         except httpx.HTTPError as error:
             raise ExchangeError(f"hub {self.url} unreachable: {type(error).__name__}") from None
         if response.status_code >= 400:
@@ -84,7 +84,8 @@ class HubClient:
         params: dict[str, Any] = {"cursor": cursor or "0", "limit": limit}
         if wait > 0:
             params["wait"] = wait
-        body = self._call("GET", "/v1/hub/deltas", params=params, timeout=TIMEOUT + wait)
+        timeout = TIMEOUT + wait if wait > 0 else None
+        body = self._call("GET", "/v1/hub/deltas", params=params, timeout=timeout)
         try:
             entries = [entry_from_json(item) for item in body["entries"]]
             return DeltaPage(entries, str(body["cursor"]), bool(body["more"]))
