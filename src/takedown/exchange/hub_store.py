@@ -134,17 +134,22 @@ def _next_seq(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(hub_entries.c.seq), 0))).scalar_one())
 
 
-def _check_value(registry: SignalRegistry, signal_type: str, value: str) -> str:
+def _sample(registry: SignalRegistry, signal_type: str, cache: dict[str, str]) -> str:
+    """An example value of the type (hashers build theirs from an image, so once per call)."""
+    if signal_type not in cache:
+        examples = registry.get(signal_type).examples()
+        cache[signal_type] = examples[0][1] if examples else ""
+    return cache[signal_type]
+
+
+def _check_value(
+    registry: SignalRegistry, signal_type: str, value: str, samples: dict[str, str]
+) -> str:
     """Canonicalise a hash and refuse what is not one: the hub stores hashes, never content."""
-    if signal_type not in registry.names():
-        raise InvalidInput(
-            f"unknown signal type {signal_type!r}", hint=f"known: {', '.join(registry.names())}"
-        )
     canonical = registry.canonical(signal_type, value)
     if not canonical or len(canonical) > MAX_VALUE_CHARS:
         raise InvalidInput(f"a {signal_type} value must be 1 to {MAX_VALUE_CHARS} characters")
-    examples = registry.get(signal_type).examples()
-    sample = examples[0][1] if examples else ""
+    sample = _sample(registry, signal_type, samples)
     if (
         sample
         and _HEX.fullmatch(sample)
@@ -154,9 +159,15 @@ def _check_value(registry: SignalRegistry, signal_type: str, value: str) -> str:
     return canonical
 
 
-def _clean_item(registry: SignalRegistry, item: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_item(
+    registry: SignalRegistry, item: Mapping[str, Any], samples: dict[str, str], names: set[str]
+) -> dict[str, Any]:
     signal_type = str(item.get("signal_type", ""))
-    value = _check_value(registry, signal_type, str(item.get("value", "")))
+    if signal_type not in names:
+        raise InvalidInput(
+            f"unknown signal type {signal_type!r}", hint=f"known: {', '.join(sorted(names))}"
+        )
+    value = _check_value(registry, signal_type, str(item.get("value", "")), samples)
     label = parse_label(str(item.get("label", ""))).value
     severity = int(item.get("severity", 3))
     if not 1 <= severity <= 5:
@@ -187,9 +198,11 @@ def submit(
     bad item (reported with its position) loses nothing and writes nothing."""
     member.require(HubRole.CONTRIBUTOR)
     cleaned: list[dict[str, Any]] = []
+    samples: dict[str, str] = {}
+    names = set(registry.names())
     for position, item in enumerate(items):
         try:
-            cleaned.append(_clean_item(registry, item))
+            cleaned.append(_clean_item(registry, item, samples, names))
         except InvalidInput as error:
             raise InvalidInput(f"entry {position}: {error.message}", hint=error.hint) from None
     _lock(conn)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
@@ -108,17 +109,24 @@ def sync_source(
     with reading(engine) as conn:
         cursor = exchange_store.source_cursor(conn, source.name)
     outcome = SyncOutcome(source.name, cursor=cursor)
-    while max_pages is None or outcome.pages < max_pages:
-        page = fetch_page(client, cursor, source.page_size, 0.0)
-        result = apply(engine, source, registry, page)
-        outcome.pages += 1
-        outcome.received += len(page.entries)
-        outcome.added += result.added
-        outcome.removed += result.removed
-        outcome.crisis.extend(result.crisis)
-        cursor = outcome.cursor = page.cursor
-        if on_page is not None:
-            on_page(result)
-        if not page.more:
-            break
+    # The next page is fetched while this one commits (the hub and the parse overlap the
+    # writes); the cursor still only moves with a committed page.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+        pending = pool.submit(fetch_page, client, cursor, source.page_size, 0.0)
+        while True:
+            page = pending.result()
+            last = not page.more or (max_pages is not None and outcome.pages + 1 >= max_pages)
+            if not last:
+                pending = pool.submit(fetch_page, client, page.cursor, source.page_size, 0.0)
+            result = apply(engine, source, registry, page)
+            outcome.pages += 1
+            outcome.received += len(page.entries)
+            outcome.added += result.added
+            outcome.removed += result.removed
+            outcome.crisis.extend(result.crisis)
+            outcome.cursor = page.cursor
+            if on_page is not None:
+                on_page(result)
+            if last:
+                break
     return outcome
