@@ -45,7 +45,9 @@ TOP_KEYS = ("policy", "version", "description", "default", "rules")
 RULE_KEYS = ("id", "description", "shadow", "when", "then")
 CONDITION_KEYS = ("always", "finding", "removal_order", "reports", "account_risk", "kind",
                   "all", "any", "not")
-MATCHER_KEYS = ("source", "label", "bank", "detector", "signal_type", "distance", "score", "count")
+MATCHER_KEYS = (
+    "source", "label", "bank", "detector", "signal_type", "distance", "score", "count", "disputed"
+)
 OUTCOME_KEYS = ("action", "grounds", "priority", "open_case", "label", "fallback_label")
 GROUNDS_FIELDS = ("label", "label_description", "bank", "distance", "score", "detector", "rule",
                   "policy", "reports")
@@ -269,6 +271,14 @@ class _Reader(NodeReader):
             if key in fields:
                 ranges[key] = self._range(fields[key], key, low=low, high=high)
                 ok = ok and ranges[key] is not None
+        disputed: bool | None = None
+        if "disputed" in fields:
+            word = str(self._scalar(fields["disputed"])).lower()
+            if word in ("true", "false"):
+                disputed = word == "true"
+            else:
+                ok = False
+                self.error(fields["disputed"], f"'disputed' must be true or false, not {word!r}")
         if source == "classifier" and sets["bank"] is not None:
             self.error(node, "a classifier finding has no bank",
                        "drop 'bank' or use 'source: bank'")
@@ -277,7 +287,8 @@ class _Reader(NodeReader):
             return None
         matcher = FindingMatcher(source=source, labels=labels, banks=sets["bank"],
                                  detectors=sets["detector"], signal_types=sets["signal_type"],
-                                 distance=ranges["distance"], score=ranges["score"])
+                                 distance=ranges["distance"], score=ranges["score"],
+                                 disputed=disputed)
         count = ranges["count"] or Range(min=1)
         return FindingCondition(matcher, count)
 

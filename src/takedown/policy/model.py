@@ -86,8 +86,12 @@ class FindingMatcher:
     signal_types: frozenset[str] | None = None
     distance: Range | None = None
     score: Range | None = None
+    # A match on a hash that exchange members dispute (evidence["disputed"]); None: either.
+    disputed: bool | None = None
 
     def matches(self, finding: Finding) -> bool:
+        if self.disputed is not None and bool(finding.evidence.get("disputed")) != self.disputed:
+            return False
         if self.source != "any" and finding_source(finding) != self.source:
             return False
         if self.labels is not None and finding.label not in self.labels:
@@ -119,6 +123,8 @@ class FindingMatcher:
             parts.append(self.distance.describe("distance"))
         if self.score is not None:
             parts.append(self.score.describe("score"))
+        if self.disputed is not None:
+            parts.append("disputed" if self.disputed else "not disputed")
         return ", ".join(parts) or "any finding"
 
 
