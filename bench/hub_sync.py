@@ -45,6 +45,7 @@ from takedown.services.exchange_sync import apply
 from takedown.services.runtime import Runtime
 from takedown.signals.registry import default_registry
 from takedown.storage.db import make_engine
+from takedown.storage.exchange_tables import exchange_sources
 from takedown.storage.tables import events
 
 
@@ -130,7 +131,10 @@ def probe_delays(runtime: Runtime, probes: int, rng: random.Random) -> dict[str,
         entry = ExchangeEntry(f"probe-{n}", "pdq", value, label="TVEC1", contributor="probe")
         with runtime.engine.connect() as conn:
             cursor = conn.execute(select(events.c.seq).order_by(events.c.seq.desc())).first()
-        result = apply(runtime.engine, source, runtime.registry, DeltaPage([entry], None, False))
+        with runtime.engine.connect() as conn:
+            after = conn.execute(select(exchange_sources.c.cursor)).scalar_one()
+        page = DeltaPage([entry], after, False)
+        result = apply(runtime.engine, source, runtime.registry, page, after)
         if mode == "same_process":
             node._committed(source, result)
         with runtime.engine.connect() as conn:

@@ -179,3 +179,16 @@ def test_sigkill_mid_sync_then_restart_leaves_exactly_the_hubs_entries(
             conn.execute(select(func.count()).select_from(exchange_entries)).scalar_one() == total
         )
     node.dispose()
+
+
+def test_two_followers_of_one_source_apply_each_page_once(engine: Engine) -> None:
+    from takedown.exchange.client import ExchangeEntry
+    from takedown.services.exchange_sync import apply, prepare_source
+
+    source = SourceConfig(name="peer", kind="file", bank="peer-bank")
+    prepare_source(engine, source)
+    page = DeltaPage([ExchangeEntry("x1", "md5", "A" * 32, label="TVEC1")], "c1", False)
+    first = apply(engine, source, default_registry(), page, None)
+    second = apply(engine, source, default_registry(), page, None)
+    assert (first.added, first.skipped, second.skipped) == (1, False, True)
+    assert active_values(engine, "peer-bank") == ["a" * 32]

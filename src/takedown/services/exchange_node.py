@@ -142,7 +142,7 @@ class ExchangeNode:
                     cursor = exchange_store.source_cursor(conn, source.name)
                 page = fetch_page(client, cursor, source.page_size, source.wait)
                 if page.entries or page.cursor != cursor:
-                    self._committed(source, apply(self.engine, source, self.registry, page))
+                    self._committed(source, apply(self.engine, source, self.registry, page, cursor))
                 failures = 0
                 long_poll = source.wait > 0 and supports_wait(client)
                 if not page.more and not page.entries and not long_poll:

@@ -85,13 +85,24 @@ def _canonical(registry: SignalRegistry, names: set[str], entry: ExchangeEntry) 
 
 
 def apply(
-    engine: Engine, source: SourceConfig, registry: SignalRegistry, page: DeltaPage
+    engine: Engine,
+    source: SourceConfig,
+    registry: SignalRegistry,
+    page: DeltaPage,
+    after: str | None,
 ) -> exchange_store.PageResult:
+    """Commit one page fetched from cursor `after` (skipped if the source moved on since)."""
     names = set(registry.names())
     entries = [_canonical(registry, names, e) for e in page.entries]
     with engine.begin() as conn:
         return exchange_store.apply_page(
-            conn, source.name, source.bank, entries, page.cursor, actor=f"exchange:{source.name}"
+            conn,
+            source.name,
+            source.bank,
+            entries,
+            page.cursor,
+            after=after,
+            actor=f"exchange:{source.name}",
         )
 
 
@@ -115,10 +126,13 @@ def sync_source(
         pending = pool.submit(fetch_page, client, cursor, source.page_size, 0.0)
         while True:
             page = pending.result()
+            fetched_after, cursor = cursor, page.cursor
             last = not page.more or (max_pages is not None and outcome.pages + 1 >= max_pages)
             if not last:
                 pending = pool.submit(fetch_page, client, page.cursor, source.page_size, 0.0)
-            result = apply(engine, source, registry, page)
+            result = apply(engine, source, registry, page, fetched_after)
+            if result.skipped:
+                break  # another process is syncing this source; it carries on from here
             outcome.pages += 1
             outcome.received += len(page.entries)
             outcome.added += result.added

@@ -38,6 +38,7 @@ class PageResult:
     updated: int = 0
     removed: int = 0
     crisis: list[tuple[int, ExchangeEntry]] = field(default_factory=list)
+    skipped: bool = False
 
 
 def ensure_source(conn: Connection, name: str, kind: str, bank: str) -> None:
@@ -195,11 +196,21 @@ def apply_page(
     entries: Sequence[ExchangeEntry],
     cursor: str | None,
     *,
+    after: str | None,
     actor: str = "exchange",
 ) -> PageResult:
-    """Apply one page in the caller's transaction and move the source's cursor past it."""
+    """Apply one page in the caller's transaction and move the source's cursor past it.
+
+    `after` is the cursor the page was fetched from: if another process has moved the source
+    on since (two followers of one source), the page is skipped rather than applied twice."""
     now = datetime.now(UTC)
     result = PageResult()
+    current = conn.execute(
+        select(exchange_sources.c.cursor).where(exchange_sources.c.name == source).with_for_update()
+    ).scalar_one()
+    if current != after:
+        result.skipped = True
+        return result
     latest: dict[str, ExchangeEntry] = {}
     for entry in entries:
         latest[entry.external_id] = entry
