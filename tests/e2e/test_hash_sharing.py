@@ -44,9 +44,9 @@ def wait_for(check: Callable[[], T | None], limit: float, what: str) -> tuple[T,
         time.sleep(0.02)
 
 
-def reencoded(png: bytes) -> bytes:
+def reencoded(png: bytes, quality: int = 55) -> bytes:
     out = io.BytesIO()
-    Image.open(io.BytesIO(png)).convert("RGB").save(out, format="JPEG", quality=55)
+    Image.open(io.BytesIO(png)).convert("RGB").save(out, format="JPEG", quality=quality)
     return out.getvalue()
 
 
@@ -194,6 +194,23 @@ def test_hub_and_two_nodes(network: tuple[str, Any, Node, Node], tmp_path: Path)
 
         votes, _ = wait_for(fp_votes, 10, "B's overturn reaches the hub as a false positive")
         assert votes == 1
+
+        node_b.submit("copy-2", reencoded(image, quality=80))
+        wait_for(lambda: node_b.findings("copy-2"), 10, "B matches a second copy")
+        queue = node_b.client.get("/v1/review/queue", headers=node_b.reviewer).json()["cases"]
+        second = next(c for c in queue if c["item_id"] == "copy-2")
+        confirmed = node_b.client.post(
+            f"/v1/cases/{second['id']}/decision",
+            headers=node_b.reviewer,
+            json={"action": "remove", "label": "TVEC1", "reason": "The listed propaganda."},
+        )
+        assert confirmed.status_code == 200, confirmed.text
+
+        def tp_votes() -> int | None:
+            body = hub.get(f"/v1/hub/entries/{entry_id}", headers=hub_admin).json()
+            return body["votes"].get("true_positive")
+
+        assert wait_for(tp_votes, 10, "B's confirmation reaches the hub")[0] == 1
 
         local_id = added.json().get("entry_ids", [None])[0] or _entry_id(node_a, banked)
         assert (
