@@ -6,6 +6,9 @@ Set-up (not timed): a hub database is filled with N random PDQ entries and serve
 
 * `sync_seconds`, `sync_peak_rss_mb`: `takedown sync` in a fresh process (its peak RSS from
   wait4), pulling all N entries into an empty node.
+* `sync_cpu_seconds`: the sync process's own CPU time (user + system), which, unlike wall
+  time, does not grow when other jobs share the cores (`load_average_1min_at_end` says how busy
+  the machine was).
 * `fetch_only_seconds`: the baseline, the same pages fetched and parsed by the hub client with
   nothing written; `ratio_sync_to_fetch` is what committing costs over downloading.
 * `match_delay_*`: a serving node (Runtime with the N entries loaded, bank follower running)
@@ -91,7 +94,7 @@ def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the hub did not start")
 
 
-def run_sync(env: dict[str, str]) -> tuple[float, float]:
+def run_sync(env: dict[str, str]) -> tuple[float, float, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "takedown.cli.main", "sync", "--no-send", "--json"],
@@ -102,7 +105,7 @@ def run_sync(env: dict[str, str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"takedown sync failed with status {status}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def fetch_only(url: str, token: str, page_size: int) -> tuple[float, int]:
@@ -186,7 +189,7 @@ def main() -> None:
         try:
             wait_up(base, hub)
             fetch_seconds, fetched = fetch_only(base, reader, args.page_size)
-            sync_seconds, peak_mb = run_sync(env)
+            sync_seconds, peak_mb, sync_cpu = run_sync(env)
             settings = Settings(data_dir=root / "node", classifier=False, exchange_sources=sources)
             started = time.perf_counter()
             runtime = Runtime(settings)
@@ -199,7 +202,8 @@ def main() -> None:
                 runtime.close()
         finally:
             hub.terminate()
-            hub.wait(timeout=30)
+            _pid, _status, hub_usage = os.wait4(hub.pid, 0)
+    hub_cpu = hub_usage.ru_utime + hub_usage.ru_stime
     result = {
         "entries": args.entries,
         "page_size": args.page_size,
@@ -209,6 +213,9 @@ def main() -> None:
         "sync_seconds": round(sync_seconds, 2),
         "sync_entries_per_second": round(args.entries / sync_seconds),
         "sync_peak_rss_mb": round(peak_mb, 1),
+        "sync_cpu_seconds": round(sync_cpu, 2),
+        "hub_cpu_seconds_all_phases": round(hub_cpu, 2),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "ratio_sync_to_fetch": round(sync_seconds / fetch_seconds, 2),
         "node_index_load_seconds": round(load_seconds, 2),
         "node_entries_loaded": loaded,
