@@ -190,6 +190,12 @@ def main() -> None:
             wait_up(base, hub)
             fetch_seconds, fetched = fetch_only(base, reader, args.page_size)
             sync_seconds, peak_mb, sync_cpu = run_sync(env)
+            print(
+                f"sync: {sync_seconds:.1f} s wall, {sync_cpu:.1f} s CPU, {peak_mb:.0f} MB peak; "
+                f"fetch-only {fetch_seconds:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
             settings = Settings(data_dir=root / "node", classifier=False, exchange_sources=sources)
             started = time.perf_counter()
             runtime = Runtime(settings)

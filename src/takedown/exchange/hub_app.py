@@ -19,7 +19,6 @@ poll interval).
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -241,7 +241,7 @@ def create_hub_app(
                 break
             notifier.wait(seen, min(POLL_SECONDS, remaining))
         payload = {"entries": entries, "cursor": str(after), "more": more}
-        return Response(json.dumps(payload, separators=(",", ":")), media_type="application/json")
+        return Response(orjson.dumps(payload), media_type="application/json")
 
     @app.get("/v1/hub/entries/{entry_id}", tags=["hub"])
     def entry(entry_id: int, who: Member = Depends(member)) -> dict[str, Any]:

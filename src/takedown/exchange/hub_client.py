@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from takedown.core.errors import InvalidInput
 from takedown.exchange.client import DeltaPage, ExchangeEntry, ExchangeError, Verdict
@@ -78,7 +79,10 @@ class HubClient:
                 f" {detail}",
                 hint=hint,
             )
-        return response.json()
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise ExchangeError(f"hub {self.url} sent something that is not JSON") from None
 
     def fetch(self, cursor: str | None, *, limit: int = 1000, wait: float = 0.0) -> DeltaPage:
         params: dict[str, Any] = {"cursor": cursor or "0", "limit": limit}

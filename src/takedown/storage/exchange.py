@@ -98,6 +98,8 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
                 seen, bound = last[n]
                 if value is not seen:
                     bound = process(value)
+                    if isinstance(bound, datetime):
+                        bound = bound.isoformat(" ")  # what sqlite3's own adapter writes
                     last[n] = (value, bound)
                 value = bound
             values.append(value)
