@@ -192,3 +192,42 @@ def test_two_followers_of_one_source_apply_each_page_once(engine: Engine) -> Non
     second = apply(engine, source, default_registry(), page, None)
     assert (first.added, first.skipped, second.skipped) == (1, False, True)
     assert active_values(engine, "peer-bank") == ["a" * 32]
+
+
+def test_crisis_lane_gets_ahead_of_a_backlog_without_duplicates(
+    hub: TestClient, hub_engine: Engine, engine: Engine
+) -> None:
+    import threading
+
+    from takedown.services.exchange_node import ExchangeNode
+
+    token = member_token(hub_engine, "org-a", HubRole.CONTRIBUTOR)
+    fill_hub(hub_engine, "org-a", random_pdqs(3000, seed=5))
+    client = hub_client({"url": "http://testserver", "token": token, "name": "hub"}, hub)
+    source = SourceConfig(name="hub", kind="takedown", bank="hub-bank", wait=2)
+    node = ExchangeNode(engine, default_registry(), [source], {"hub": client})
+    stop = threading.Event()
+    lane = threading.Thread(target=node.follow_crisis, args=(source, stop))
+    lane.start()
+    try:
+        crisis = "c" * 64
+        hub.post(
+            "/v1/hub/entries",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "entries": [
+                    {"signal_type": "pdq", "value": crisis, "label": "TVEC1", "crisis": True}
+                ]
+            },
+        )
+        deadline = time.monotonic() + 10
+        while crisis not in active_values(engine, "hub-bank"):
+            assert time.monotonic() < deadline, "the crisis entry did not arrive"
+            time.sleep(0.02)
+        assert len(active_values(engine, "hub-bank")) == 1, "ahead of the 3,000-entry backlog"
+    finally:
+        stop.set()
+        lane.join(timeout=10)
+    outcome = sync_source(engine, source, client, default_registry())
+    assert outcome.received == 3001 and outcome.added == 3000
+    assert len(active_values(engine, "hub-bank")) == 3001

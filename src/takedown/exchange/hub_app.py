@@ -4,8 +4,9 @@ Endpoints (all need `Authorization: Bearer thub_...`; 401 without a valid token,
 wrong role, 429 with Retry-After past a member's rate):
 
   POST   /v1/hub/entries                 contributor: submit or update entries (batch)
-  GET    /v1/hub/deltas?cursor=&limit=&wait=   any member: changes after a cursor; `wait`
-                                          long-polls up to that many seconds for the next change
+  GET    /v1/hub/deltas?cursor=&limit=&wait=&crisis=   any member: changes after a cursor;
+                                          `wait` long-polls up to that many seconds for the next
+                                          change; `crisis=true` reads only crisis entries
   GET    /v1/hub/entries/{id}            any member: one entry with its votes
   POST   /v1/hub/entries/{id}/feedback   any member: seen / true_positive / false_positive
   DELETE /v1/hub/entries/{id}            its contributor (or an admin): retract
@@ -225,6 +226,7 @@ def create_hub_app(
         cursor: str = "0",
         limit: int = Query(1000, ge=1, le=MAX_PAGE),
         wait: float = Query(0.0, ge=0.0, le=MAX_WAIT_SECONDS),
+        crisis: bool = False,
         who: Member = Depends(member),
     ) -> Response:
         try:
@@ -235,7 +237,9 @@ def create_hub_app(
         while True:
             seen = notifier.version
             with reading(hub_engine) as conn:
-                entries, after, more = hub_store.deltas(conn, who, position, limit)
+                entries, after, more = hub_store.deltas(
+                    conn, who, position, limit, crisis_only=crisis
+                )
             remaining = deadline - time.monotonic()
             if after != position or remaining <= 0:
                 break

@@ -84,10 +84,16 @@ class HubClient:
         except orjson.JSONDecodeError:
             raise ExchangeError(f"hub {self.url} sent something that is not JSON") from None
 
-    def fetch(self, cursor: str | None, *, limit: int = 1000, wait: float = 0.0) -> DeltaPage:
+    def fetch(
+        self, cursor: str | None, *, limit: int = 1000, wait: float = 0.0, crisis: bool = False
+    ) -> DeltaPage:
+        """A page of the feed after `cursor`; `crisis=True` reads only crisis entries (a fast
+        lane that a node follows beside the feed, so a backlog never delays a crisis)."""
         params: dict[str, Any] = {"cursor": cursor or "0", "limit": limit}
         if wait > 0:
             params["wait"] = wait
+        if crisis:
+            params["crisis"] = "true"
         timeout = TIMEOUT + wait if wait > 0 else None
         body = self._call("GET", "/v1/hub/deltas", params=params, timeout=timeout)
         try:

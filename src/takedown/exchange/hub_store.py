@@ -397,16 +397,14 @@ def entry_json(row: Any, contributor: str) -> dict[str, Any]:
 
 
 def deltas(
-    conn: Connection, member: Member, cursor: int, limit: int
+    conn: Connection, member: Member, cursor: int, limit: int, *, crisis_only: bool = False
 ) -> tuple[list[dict[str, Any]], int, bool]:
     """Entries changed after `cursor`, in feed order, and the cursor that follows them. The
     cursor passes rows the member may not see, so paging never stalls on hidden entries."""
-    rows = conn.execute(
-        select(hub_entries)
-        .where(hub_entries.c.seq > cursor)
-        .order_by(hub_entries.c.seq)
-        .limit(limit + 1)
-    ).all()
+    query = select(hub_entries).where(hub_entries.c.seq > cursor)
+    if crisis_only:
+        query = query.where(hub_entries.c.crisis.is_(True))
+    rows = conn.execute(query.order_by(hub_entries.c.seq).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     names = _members(conn) if rows else {}

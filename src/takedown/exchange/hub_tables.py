@@ -71,6 +71,7 @@ hub_entries = Table(
     Column("retracted_at", UtcDateTime(), nullable=True),
     UniqueConstraint("member_id", "signal_type", "value", name="uq_hub_entries_member_signal"),
     Index("ix_hub_entries_signal_value", "signal_type", "value"),
+    Index("ix_hub_entries_crisis_seq", "crisis", "seq"),
 )
 
 hub_feedback = Table(

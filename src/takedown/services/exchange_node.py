@@ -28,6 +28,7 @@ from takedown.services.exchange_sync import (
     apply,
     fetch_page,
     prepare_source,
+    supports_crisis,
     supports_wait,
     sync_source,
 )
@@ -156,6 +157,33 @@ class ExchangeNode:
                 log.exception("source %s: sync failed", source.name)
                 stop.wait(BACKOFF_SECONDS[-1])
 
+    def follow_crisis(self, source: SourceConfig, stop: threading.Event) -> None:
+        """The crisis fast lane: long-poll crisis entries only, from where the feed stands
+        when this starts, and apply them without moving the feed's cursor, so a node far
+        behind on a large backlog still gets a crisis hash within seconds."""
+        client = self.clients[source.name]
+        with reading(self.engine) as conn:
+            cursor = exchange_store.source_cursor(conn, source.name)
+        failures = 0
+        while not stop.is_set():
+            try:
+                page = client.fetch(  # type: ignore[call-arg]
+                    cursor, limit=source.page_size, wait=max(source.wait, 1.0), crisis=True
+                )
+                if page.entries:
+                    result = apply(self.engine, source, self.registry, page, None, move=False)
+                    self._committed(source, result)
+                cursor = page.cursor
+                failures = 0
+            except ExchangeError as error:
+                delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
+                failures += 1
+                log.warning("crisis lane of %s: %s; retrying in %.0f s", source.name, error, delay)
+                stop.wait(delay)
+            except Exception:  # noqa: BLE001 - the lane must outlive one bad page
+                log.exception("crisis lane of %s failed", source.name)
+                stop.wait(BACKOFF_SECONDS[-1])
+
     def send_once(self) -> dict[str, int]:
         """One round of feedback and publication (each source's failures stay its own)."""
         counts = {"feedback": 0, "published": 0}
@@ -181,6 +209,11 @@ class ExchangeNode:
             (f"exchange-{s.name}", lambda s=s: self.follow(s, stop))  # type: ignore[misc]
             for s in self.sources
             if s.follow
+        ]
+        jobs += [
+            (f"exchange-{s.name}-crisis", lambda s=s: self.follow_crisis(s, stop))  # type: ignore[misc]
+            for s in self.sources
+            if s.follow and supports_crisis(self.clients[s.name])
         ]
         jobs.append(("exchange-feedback", lambda: self._send_forever(stop)))
         return jobs

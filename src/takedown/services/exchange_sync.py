@@ -71,6 +71,11 @@ def supports_wait(client: ExchangeClient) -> bool:
     return "wait" in inspect.signature(client.fetch).parameters
 
 
+def supports_crisis(client: ExchangeClient) -> bool:
+    """Whether the client has a crisis-only lane (the Takedown hub does)."""
+    return "crisis" in inspect.signature(client.fetch).parameters
+
+
 def fetch_page(client: ExchangeClient, cursor: str | None, limit: int, wait: float) -> DeltaPage:
     if wait > 0 and supports_wait(client):
         return client.fetch(cursor, limit=limit, wait=wait)  # type: ignore[call-arg]
@@ -90,8 +95,11 @@ def apply(
     registry: SignalRegistry,
     page: DeltaPage,
     after: str | None,
+    *,
+    move: bool = True,
 ) -> exchange_store.PageResult:
-    """Commit one page fetched from cursor `after` (skipped if the source moved on since)."""
+    """Commit one page fetched from cursor `after` (skipped if the source moved on since);
+    `move=False` applies entries fetched ahead of the feed without moving its cursor."""
     names = set(registry.names())
     entries = [_canonical(registry, names, e) for e in page.entries]
     with engine.begin() as conn:
@@ -102,6 +110,7 @@ def apply(
             entries,
             page.cursor,
             after=after,
+            move=move,
             actor=f"exchange:{source.name}",
         )
 

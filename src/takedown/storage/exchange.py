@@ -199,18 +199,21 @@ def apply_page(
     cursor: str | None,
     *,
     after: str | None,
+    move: bool = True,
     actor: str = "exchange",
 ) -> PageResult:
     """Apply one page in the caller's transaction and move the source's cursor past it.
 
     `after` is the cursor the page was fetched from: if another process has moved the source
-    on since (two followers of one source), the page is skipped rather than applied twice."""
+    on since (two followers of one source), the page is skipped rather than applied twice.
+    With `move=False` (crisis entries fetched ahead of the feed) the cursor stays where it is;
+    the feed brings the same entries again later, and they are then updates, not duplicates."""
     now = datetime.now(UTC)
     result = PageResult()
     current = conn.execute(
         select(exchange_sources.c.cursor).where(exchange_sources.c.name == source).with_for_update()
     ).scalar_one()
-    if current != after:
+    if move and current != after:
         result.skipped = True
         return result
     latest: dict[str, ExchangeEntry] = {}
@@ -285,11 +288,14 @@ def apply_page(
             result.updated += 1
             if entry.crisis and revived.rowcount:
                 result.crisis.append((entry_id, entry))
-    conn.execute(
-        update(exchange_sources)
-        .where(exchange_sources.c.name == source)
-        .values(cursor=cursor, synced_at=now, received=exchange_sources.c.received + len(entries))
-    )
+    if move:
+        conn.execute(
+            update(exchange_sources)
+            .where(exchange_sources.c.name == source)
+            .values(
+                cursor=cursor, synced_at=now, received=exchange_sources.c.received + len(entries)
+            )
+        )
     append_event(
         conn,
         "exchange.received",
