@@ -42,7 +42,8 @@ from sqlalchemy import select
 from takedown.config import Settings
 from takedown.exchange.client import DeltaPage, ExchangeEntry
 from takedown.exchange.hub_client import HubClient
-from takedown.exchange.hub_store import HubRole, Member, add_member, submit
+from takedown.exchange.hub_members import HubRole, Member, add_member
+from takedown.exchange.hub_store import submit
 from takedown.exchange.hub_tables import create_hub_schema, hub_members
 from takedown.services.exchange_sync import apply
 from takedown.services.runtime import Runtime

@@ -12,7 +12,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from takedown.exchange.hub_app import HubConfig, create_hub_app
-from takedown.exchange.hub_store import HubRole, add_member
+from takedown.exchange.hub_members import HubRole, add_member
 from takedown.exchange.hub_tables import (
     create_hub_schema,
     hub_entries,
@@ -72,7 +72,8 @@ def fill_hub(engine: Engine, member_name: str, values: list[str], *, batch: int 
     """Load many PDQ entries straight into the hub's store (as its submit endpoint would)."""
     from sqlalchemy import select
 
-    from takedown.exchange.hub_store import Member, submit
+    from takedown.exchange.hub_members import Member
+    from takedown.exchange.hub_store import submit
     from takedown.signals.registry import default_registry
 
     registry = default_registry()

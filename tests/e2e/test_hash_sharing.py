@@ -24,7 +24,7 @@ from hub_testing import member_token, reset_hub_tables, running_hub
 from takedown.api.app import create_app
 from takedown.config import Settings
 from takedown.exchange.hub_app import HubConfig
-from takedown.exchange.hub_store import HubRole
+from takedown.exchange.hub_members import HubRole
 from takedown.signals.pdq import example_png, pdq_hash
 from takedown.storage.db import make_engine
 from takedown.storage.keys import Role, create_key

@@ -21,7 +21,7 @@ from takedown.exchange.client import DeltaPage, ExchangeError
 from takedown.exchange.hub_app import HubConfig, create_hub_app
 from takedown.exchange.hub_client import HubClient
 from takedown.exchange.hub_client import create as hub_client
-from takedown.exchange.hub_store import HubRole
+from takedown.exchange.hub_members import HubRole
 from takedown.services.exchange_sources import SourceConfig, load_sources
 from takedown.services.exchange_sync import sync_source
 from takedown.signals.registry import default_registry

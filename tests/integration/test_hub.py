@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from hub_testing import member_token, reset_hub_tables
 from takedown.exchange.hub_app import HubConfig, create_hub_app
-from takedown.exchange.hub_store import HubRole
+from takedown.exchange.hub_members import HubRole
 from takedown.exchange.hub_tables import hub_entries
 from takedown.storage.db import make_engine
 

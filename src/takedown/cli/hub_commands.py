@@ -12,7 +12,7 @@ from typing import Any
 
 from takedown.cli._common import emit, settings_from_env
 from takedown.exchange.hub_app import HubConfig, create_hub_app
-from takedown.exchange.hub_store import HubRole, add_member, parse_enum
+from takedown.exchange.hub_members import HubRole, add_member, parse_enum
 from takedown.exchange.hub_tables import create_hub_schema
 from takedown.storage.db import make_engine
 

@@ -44,8 +44,9 @@ from takedown.core.errors import (
     TakedownError,
 )
 from takedown.core.events import verify_chain
-from takedown.exchange import hub_store
-from takedown.exchange.hub_store import HubRole, HubVerdict, Member
+from takedown.exchange import hub_members, hub_store
+from takedown.exchange.hub_members import HubRole, Member
+from takedown.exchange.hub_store import HubVerdict
 from takedown.exchange.hub_tables import create_hub_schema
 from takedown.signals.registry import SignalRegistry, default_registry
 from takedown.storage.db import make_engine, reading
@@ -207,7 +208,7 @@ def create_hub_app(
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("missing hub token", hint="send `Authorization: Bearer thub_...`")
         with reading(hub_engine) as conn:
-            found = hub_store.authenticate(conn, token.strip())
+            found = hub_members.authenticate(conn, token.strip())
         retry = limiter.take(found.id)
         if retry:
             raise RateLimited(retry)
@@ -254,7 +255,7 @@ def create_hub_app(
 
     @app.post("/v1/hub/entries/{entry_id}/feedback", tags=["hub"])
     def feedback(entry_id: int, body: FeedbackIn, who: Member = Depends(member)) -> dict[str, Any]:
-        verdict = hub_store.parse_enum(HubVerdict, body.verdict, "verdict")
+        verdict = hub_members.parse_enum(HubVerdict, body.verdict, "verdict")
         with hub_engine.begin() as conn:
             result = hub_store.feedback(
                 conn, who, entry_id, verdict, note=body.note, dispute_votes=config.dispute_votes
@@ -272,9 +273,9 @@ def create_hub_app(
     @app.post("/v1/hub/members", status_code=201, tags=["hub"])
     def add_member(body: MemberIn, who: Member = Depends(member)) -> dict[str, Any]:
         who.require(HubRole.ADMIN)
-        role = hub_store.parse_enum(HubRole, body.role, "role")
+        role = hub_members.parse_enum(HubRole, body.role, "role")
         with hub_engine.begin() as conn:
-            token = hub_store.add_member(conn, body.name, role, actor=who.actor)
+            token = hub_members.add_member(conn, body.name, role, actor=who.actor)
         return {"name": body.name, "role": role.value, "token": token}
 
     @app.get("/v1/hub/ledger/verify", tags=["hub"])

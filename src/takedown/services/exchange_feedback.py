@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from takedown.exchange.client import ExchangeClient, ExchangeError, Verdict
 from takedown.services.exchange_sources import SourceConfig
 from takedown.storage import exchange as exchange_store
+from takedown.storage import exchange_outbound as outbound
 from takedown.storage.db import reading
 from takedown.storage.ledger import append_event, iter_events
 from takedown.storage.tables import banks, decisions
@@ -63,7 +64,7 @@ class FeedbackSender:
     def run_once(self) -> int:
         """Send verdicts for ledger events after the checkpoint; returns how many were sent."""
         with reading(self.engine) as conn:
-            after = exchange_store.checkpoint(conn, CHECKPOINT)
+            after = outbound.checkpoint(conn, CHECKPOINT)
             events = list(iter_events(conn, after=after, limit=BATCH))
         sent = 0
         for event in events:
@@ -83,7 +84,7 @@ class FeedbackSender:
                         {"event_seq": event.seq, "error": str(error)[:300]},
                     )
             with self.engine.begin() as conn:
-                exchange_store.set_checkpoint(conn, CHECKPOINT, event.seq)
+                outbound.set_checkpoint(conn, CHECKPOINT, event.seq)
         return sent
 
     def _send(self, event: Any) -> int:
@@ -130,8 +131,8 @@ class Publisher:
         for source in self.sources:
             client = self.clients[source.name]
             with reading(self.engine) as conn:
-                rows = exchange_store.unpublished(conn, source.name, source.publish_banks, BATCH)
-                gone = exchange_store.withdrawn(conn, source.name, source.publish_banks)
+                rows = outbound.unpublished(conn, source.name, source.publish_banks, BATCH)
+                gone = outbound.withdrawn(conn, source.name, source.publish_banks)
                 meta = {
                     r.name: r
                     for r in conn.execute(
@@ -152,12 +153,12 @@ class Publisher:
                 ]
                 ids = client.publish(items)
                 with self.engine.begin() as conn:
-                    exchange_store.mark_published(
+                    outbound.mark_published(
                         conn, source.name, [(int(r.id), x) for r, x in zip(rows, ids, strict=True)]
                     )
                 published += len(rows)
             for row in gone:
                 client.retract(row.external_id)
                 with self.engine.begin() as conn:
-                    exchange_store.mark_retracted(conn, source.name, int(row.entry_id))
+                    outbound.mark_retracted(conn, source.name, int(row.entry_id))
         return published
