@@ -277,3 +277,6 @@ entry_hits = Table(
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_entry_hits_entry_at", "entry_id", "at"),
 )
+
+# Tables kept in their own modules register on the same metadata when imported here.
+from takedown.storage import entry_labels as _entry_labels  # noqa: E402,F401

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from takedown.core.errors import InvalidInput, NotFound
 from takedown.exchange.client import ExchangeEntry
@@ -79,11 +80,20 @@ def write_file(
     if fmt not in ("csv", "jsonl", "te"):
         raise InvalidInput(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
     with path.open("w", encoding="utf-8", newline="") as out:
-        if fmt == "csv":
-            return tabular.write_csv(entries, out), {}
-        if fmt == "jsonl":
-            return tabular.write_jsonl(entries, out), {}
+        return write_stream(entries, out, fmt)
+
+
+def write_stream(
+    entries: Iterable[ExchangeEntry], out: TextIO, fmt: str
+) -> tuple[int, dict[str, int]]:
+    """The text formats (csv, jsonl, te) to an open stream."""
+    if fmt == "csv":
+        return tabular.write_csv(entries, out), {}
+    if fmt == "jsonl":
+        return tabular.write_jsonl(entries, out), {}
+    if fmt == "te":
         return te.write_signal_file(entries, out)
+    raise InvalidInput(f"{fmt} cannot be written to a stream", hint="pass --output")
 
 
-__all__ = ["FORMATS", "ParseResult", "guess_format", "read_file", "write_file"]
+__all__ = ["FORMATS", "ParseResult", "guess_format", "read_file", "write_file", "write_stream"]
