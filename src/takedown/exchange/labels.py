@@ -79,9 +79,12 @@ LABEL_TABLE: dict[str, TvecLabel] = {
 }
 LABEL_TABLE.update({label.value.lower().replace(".", "_"): label for label in TvecLabel})
 
-# When several labels map, the most urgent one wins: a threat to life outranks praise.
+# When several labels map, the most urgent one wins: a threat to life outranks praise. A
+# peer's news/documentary label comes next, so such a match goes to human review instead of
+# automatic removal.
 PRECEDENCE: tuple[TvecLabel, ...] = (
     TvecLabel.THREAT_TO_LIFE,
+    TvecLabel.NEWS_EXCEPTION,
     TvecLabel.ATTACK_TACTICS,
     TvecLabel.INCITEMENT,
     TvecLabel.INSTRUCTIONAL,
@@ -89,7 +92,6 @@ PRECEDENCE: tuple[TvecLabel, ...] = (
     TvecLabel.RECRUITMENT,
     TvecLabel.BRANDED,
     TvecLabel.PRAISE,
-    TvecLabel.NEWS_EXCEPTION,
     TvecLabel.NOT_TVEC,
 )
 

@@ -120,3 +120,20 @@ def test_csv_and_jsonl_round_trip_everything_they_carry() -> None:
         assert write(original, out) == 2
         again = read(out.getvalue(), where="x", known=KNOWN).entries
         assert again == original
+
+
+def test_the_documented_label_table_is_the_one_in_code() -> None:
+    import re
+    from pathlib import Path
+
+    from takedown.exchange.labels import EXPORT_NAMES, PRECEDENCE
+
+    doc = (Path(__file__).parents[3] / "docs" / "exchanges.md").read_text()
+    rows = [line for line in doc.splitlines() if re.match(r"\| TVEC[0-9.]+ \|", line)]
+    assert [row.split("|")[1].strip() for row in rows] == [label.value for label in PRECEDENCE]
+    for row, label in zip(rows, PRECEDENCE, strict=True):
+        cells = row.split("|")
+        assert re.findall(r"`([^`]+)`", cells[3]) == [
+            k for k, v in LABEL_TABLE.items() if v is label
+        ]
+        assert cells[4].strip() == f"`{EXPORT_NAMES[label]}`"
