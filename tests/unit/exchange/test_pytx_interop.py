@@ -190,3 +190,27 @@ def test_hma_round_trip_through_takedown_keeps_everything(tmp_path: Path) -> Non
     out = io.StringIO()
     te.write_signal_file(again.entries, out)
     assert out.getvalue().count("\n") == 4
+
+
+def test_vpdq_values_cross_both_ways(tmp_path: Path) -> None:
+    need_module("vpdq", "pip install '.[video]'")
+    from threatexchange.extensions.vpdq.vpdq import VPDQSignal
+    from threatexchange.extensions.vpdq.vpdq_util import (
+        VpdqCompactFeature,
+        json_to_vpdq,
+        vpdq_to_json,
+    )
+
+    frames = [VpdqCompactFeature(PDQ, 100, 0.0), VpdqCompactFeature("0" * 64, 49, 1.0)]
+    theirs = vpdq_to_json(frames)  # as HMA stores it: '["f8f8…,100,0.000", …]'
+    path = tmp_path / "signals.txt"
+    path.write_text(f"{VPDQSignal.get_name()} {theirs}\n")
+    (entry,) = te.read_signal_file(path.read_text(), where=str(path), known=KNOWN).entries
+    assert entry.signal_type == "vpdq"
+    assert entry.value == f'["{PDQ},100,0.000","{"0" * 64},49,1.000"]'  # Takedown's own form
+    out = tmp_path / "out.txt"
+    with out.open("w") as f:
+        te.write_signal_file([entry], f)
+    api = LocalFileSignalExchangeAPI(FileCollaborationConfig(name="c", filename=str(out)))
+    ((pytx_type, value),) = list(api.fetch_iter([VPDQSignal], None))[0].updates
+    assert pytx_type == "vpdq" and json_to_vpdq(VPDQSignal.validate_signal_str(value)) == frames

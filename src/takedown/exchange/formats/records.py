@@ -9,6 +9,7 @@ silently dropped.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ TO_PYTX: dict[str, str] = {
     "sha256": "video_sha256",
     "pdq": "pdq",
     "url": "url",
+    "vpdq": "vpdq",
 }
 FROM_PYTX: dict[str, str] = {v: k for k, v in TO_PYTX.items()}
 
@@ -39,6 +41,7 @@ ALIASES: dict[str, str] = {
     "url": "url",
     "uri": "url",
     "raw_uri": "url",
+    "vpdq": "vpdq",
 }
 
 # ThreatExchange indicator types (`type` in threat_updates) → Takedown signal types.
@@ -64,6 +67,7 @@ UNSUPPORTED: frozenset[str] = frozenset({"sha512", "sha1", "tmk", "pdq_ocr", "ra
 
 _HEX_LENGTHS: dict[str, int] = {"md5": 32, "sha256": 64, "pdq": 64, "text_sha256": 64}
 _HEX = re.compile(r"[0-9a-f]+")
+_VPDQ_FRAME = re.compile(r"([0-9a-fA-F]{64}),\s*(100|[0-9]{1,2}),\s*([0-9]+(?:\.[0-9]+)?)")
 
 
 @dataclass
@@ -95,6 +99,8 @@ def check_value(signal_type: str, value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("empty value")
+    if signal_type == "vpdq":
+        return _vpdq_value(value)
     length = _HEX_LENGTHS.get(signal_type)
     if length is None:
         return value
@@ -102,6 +108,25 @@ def check_value(signal_type: str, value: str) -> str:
     if len(lowered) != length or not _HEX.fullmatch(lowered):
         raise ValueError(f"{signal_type} must be {length} hex digits, got {value[:80]!r}")
     return lowered
+
+
+def _vpdq_value(value: str) -> str:
+    """HMA's vPDQ serialisation (a JSON list of `pdq_hex,quality,timestamp`), written the way
+    Takedown's vpdq signal writes it, so the same video dedupes to one bank entry."""
+    try:
+        frames = json.loads(value)
+    except ValueError:
+        raise ValueError("vpdq must be a JSON list of 'hex,quality,timestamp'") from None
+    if not isinstance(frames, list) or not frames:
+        raise ValueError("vpdq must be a non-empty JSON list of 'hex,quality,timestamp'")
+    out = []
+    for frame in frames:
+        match = _VPDQ_FRAME.fullmatch(str(frame).strip())
+        if match is None:
+            raise ValueError(f"bad vpdq frame {str(frame)[:90]!r}")
+        pdq_hex, quality, timestamp = match.groups()
+        out.append(f"{pdq_hex.lower()},{int(quality)},{float(timestamp):.3f}")
+    return json.dumps(out, separators=(",", ":"))
 
 
 def parse_time(value: object) -> datetime | None:
