@@ -16,6 +16,8 @@ from sqlalchemy import JSON, Column, Connection, ForeignKey, String, Table, sele
 
 from takedown.storage.tables import BigId, UtcDateTime, bank_entries, metadata
 
+_CHUNK = 500
+
 bank_entry_labels = Table(
     "bank_entry_labels",
     metadata,
@@ -75,22 +77,28 @@ def save_labels(conn: Connection, bank: str, items: Iterable[tuple[str, str, Ent
         return 0
     ids = _entry_ids(conn, bank, set(wanted))
     now = datetime.now(UTC)
-    saved = 0
-    for key, entry_id in ids.items():
-        labels = wanted[key]
-        values = {
-            "label": labels.label,
-            "source_labels": list(labels.source_labels),
-            "tags": list(labels.tags),
-            "external_id": labels.external_id,
-            "contributor": labels.contributor,
-            "extra": dict(labels.extra),
+    rows = [
+        {
+            "entry_id": entry_id,
+            "label": wanted[key].label,
+            "source_labels": list(wanted[key].source_labels),
+            "tags": list(wanted[key].tags),
+            "external_id": wanted[key].external_id,
+            "contributor": wanted[key].contributor,
+            "extra": dict(wanted[key].extra),
             "updated_at": now,
         }
-        conn.execute(bank_entry_labels.delete().where(bank_entry_labels.c.entry_id == entry_id))
-        conn.execute(bank_entry_labels.insert().values(entry_id=entry_id, **values))
-        saved += 1
-    return saved
+        for key, entry_id in ids.items()
+    ]
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        conn.execute(
+            bank_entry_labels.delete().where(
+                bank_entry_labels.c.entry_id.in_([r["entry_id"] for r in chunk])
+            )
+        )
+        conn.execute(bank_entry_labels.insert(), chunk)
+    return len(rows)
 
 
 def active_ids(conn: Connection, bank: str, keys: Iterable[tuple[str, str]]) -> list[int]:
