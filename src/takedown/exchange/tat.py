@@ -163,12 +163,7 @@ class TatHashListClient:
             label=mapped.value if mapped else None,
             source_labels=(ideology,) if ideology else (),
             tags=tuple(
-                t
-                for t in (
-                    f"ideology:{ideology}" if ideology else "",
-                    f"file_type:{file_type}" if file_type else "",
-                )
-                if t
+                f"{k}:{v}" for k, v in (("ideology", ideology), ("file_type", file_type)) if v
             ),
             contributor="tech-against-terrorism",
             deleted=bool(record.get("deleted")),

@@ -34,7 +34,6 @@ from takedown.exchange.formats.records import (
     ParseResult,
     bad_record,
     check_value,
-    split_labels,
 )
 from takedown.exchange.labels import export_labels, map_labels
 
@@ -172,13 +171,3 @@ def read_te(path: Path, text: str, *, known: Sequence[str], signal_type: str | N
     if match:
         return read_state_file(text, where=str(path), indicator_type=match.group(1), known=known)
     return read_signal_file(text, where=str(path), known=known, signal_type=signal_type)
-
-
-__all__ = [
-    "read_signal_file",
-    "read_state_file",
-    "read_te",
-    "split_labels",
-    "write_signal_file",
-    "write_state_files",
-]
