@@ -125,7 +125,12 @@ class ThreatExchangeClient:
         high = int(state.get("high") or 0)
         for index, update in enumerate(data):
             entry = self._entry(update, index, skipped)
-            high = max(high, int(update.get("last_updated") or 0))
+            try:
+                high = max(high, int(update.get("last_updated") or 0))
+            except (TypeError, ValueError):
+                raise ExchangeError(
+                    f"threat_updates record {index} has a bad last_updated"
+                ) from None
             if entry is not None:
                 entries.append(entry)
         paging = body.get("paging") or {}
