@@ -117,3 +117,21 @@ def test_hma_export_then_import_into_another_bank(engine: Engine, tmp_path: Path
     out = io.StringIO()
     export_bank_file(engine, bank="copy", fmt="csv", path=None, out=out)
     assert "glorification" in out.getvalue() and PDQ in out.getvalue()
+
+
+def test_te_export_to_a_folder_writes_state_files_with_labels(
+    engine: Engine, tmp_path: Path
+) -> None:
+    source = write_jsonl(
+        tmp_path / "in.jsonl",
+        [{"signal_type": "pdq", "value": PDQ, "source_labels": ["gifct:glorification"]}],
+    )
+    import_bank_file(engine, default_registry(), bank="p", path=source, fmt="jsonl")
+    folder = tmp_path / "te"
+    folder.mkdir()
+    result = export_bank_file(engine, bank="p", fmt="te", path=folder, out=io.StringIO())
+    assert result["written"] == 1
+    again = import_bank_file(
+        engine, default_registry(), bank="q", path=folder / "simple.HASH_PDQ.te", fmt="te"
+    )
+    assert again["label"] == "TVEC7" and again["added"] == 1

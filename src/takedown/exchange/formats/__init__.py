@@ -74,9 +74,14 @@ def read_file(
 def write_file(
     entries: Iterable[ExchangeEntry], path: Path, fmt: str, *, bank: str
 ) -> tuple[int, dict[str, int]]:
-    """Write entries; (written, skipped by reason). `hma` writes a folder."""
+    """Write entries; (written, skipped by reason). `hma` writes a folder; `te` into an existing
+    folder writes `simple.<INDICATOR_TYPE>.te` state files, which keep labels."""
     if fmt == "hma":
         return hma.write_store(entries, path, hma.hma_bank_name(bank))
+    if fmt == "te" and path.is_dir():
+        items = list(entries)
+        _, skipped = te.write_state_files(items, path)
+        return sum(1 for e in items if not e.deleted) - sum(skipped.values()), skipped
     if fmt not in ("csv", "jsonl", "te"):
         raise InvalidInput(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
     with path.open("w", encoding="utf-8", newline="") as out:
