@@ -138,10 +138,11 @@ def write_state_files(
     skipped: dict[str, int] = {}
     for n, entry in enumerate(entries, start=1):
         indicator_type = TO_INDICATOR.get(entry.signal_type)
-        if entry.deleted or indicator_type is None:
-            if indicator_type is None:
-                reason = f"no ThreatExchange indicator type for {entry.signal_type}"
-                skipped[reason] = skipped.get(reason, 0) + 1
+        if entry.deleted:
+            continue
+        if indicator_type is None:
+            reason = f"no ThreatExchange indicator type for {entry.signal_type}"
+            skipped[reason] = skipped.get(reason, 0) + 1
             continue
         extra = entry.extra or {}
         indicator_id = entry.external_id if entry.external_id.isdigit() else str(n)
