@@ -1,111 +1,92 @@
-"""`takedown bank import|list`: load labelled hash lists from CSV.
+"""`takedown bank import|export|list`: labelled hash lists in and out, in several formats.
 
-CSV columns: `signal_type,value[,note]` with a header, or a bare column of hex hashes whose
-type is inferred from length (32 → md5, 64 → sha256) unless `--signal-type` says otherwise.
+CSV columns: `signal_type,value[,note]` with a header (plus optional label columns, see
+docs/exchanges.md), or a bare column of hex hashes whose type is inferred from length
+(32 → md5, 64 → sha256) unless `--signal-type` says otherwise. `--format jsonl|te|hma` reads
+JSON lines, python-threatexchange files and HMA bank folders.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from takedown.cli._common import emit, open_runtime
-from takedown.core.banks import Bank, BankKind
-from takedown.core.errors import InvalidInput, NotFound
+from takedown.core.banks import BankKind
 from takedown.core.taxonomy import parse_label
+from takedown.services.bank_transfer import export_bank_file, import_bank_file
 from takedown.storage import banks as bank_store
 
-LENGTH_TYPES = {32: "md5", 64: "sha256"}
+IMPORT_FORMATS = ["csv", "jsonl", "te", "hma"]
+EXPORT_FORMATS = ["csv", "jsonl", "te", "hma"]
 
 
 def register(subparsers: Any) -> None:
     bank = subparsers.add_parser("bank", help="manage hash banks")
     sub = bank.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
-    imp = sub.add_parser("import", help="create or extend a bank from a CSV file")
+    imp = sub.add_parser("import", help="create or extend a bank from a file")
     imp.add_argument("name")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--label", required=True, help="taxonomy label, e.g. TVEC7")
+    imp.add_argument("file", type=Path, help="a file, or an HMA bank folder for --format hma")
+    imp.add_argument(
+        "--format", choices=IMPORT_FORMATS, default="csv", help="file format (default csv)"
+    )
+    imp.add_argument(
+        "--label", help="taxonomy label, e.g. TVEC7 (needed for a new bank unless the file has one)"
+    )
     imp.add_argument("--severity", type=int, default=3)
     imp.add_argument("--kind", choices=[k.value for k in BankKind], default="block")
     imp.add_argument("--signal-type", help="type for a bare column of values")
     imp.add_argument("--source", default="local")
+    imp.add_argument("--hma-bank", help="which bank of an HMA store to read (--format hma)")
     imp.set_defaults(func=cmd_import)
+    exp = sub.add_parser("export", help="write a bank's entries and labels to a file")
+    exp.add_argument("name")
+    exp.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    exp.add_argument(
+        "--output", "-o", type=Path, help="file (a folder for hma); standard output if omitted"
+    )
+    exp.set_defaults(func=cmd_export)
     ls = sub.add_parser("list", help="list banks")
     ls.set_defaults(func=cmd_list)
-
-
-def read_entries(
-    path: Path, *, signal_type: str | None, known: set[str]
-) -> list[tuple[str, str, str | None]]:
-    """Parse the whole file before anything is stored: one bad row rejects the import."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise NotFound(f"cannot read {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text") from None
-    rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
-    if rows and [c.strip().lower() for c in rows[0][:2]] == ["signal_type", "value"]:
-        header_mode, rows = True, rows[1:]
-    else:
-        header_mode = False
-    entries: list[tuple[str, str, str | None]] = []
-    for n, row in enumerate(rows, start=2 if header_mode else 1):
-        if header_mode:
-            if len(row) < 2:
-                raise InvalidInput(f"{path}:{n}: expected signal_type,value[,note]")
-            kind, value = row[0].strip(), row[1].strip()
-            note = row[2].strip() if len(row) > 2 and row[2].strip() else None
-        else:
-            value, note = row[0].strip(), (row[1].strip() if len(row) > 1 else None) or None
-            kind = signal_type or LENGTH_TYPES.get(len(value), "")
-            if not kind:
-                raise InvalidInput(
-                    f"{path}:{n}: cannot infer the signal type of {value[:20]!r}",
-                    hint="add a header `signal_type,value` or pass --signal-type",
-                )
-        if kind not in known:
-            raise InvalidInput(
-                f"{path}:{n}: unknown signal type {kind!r}",
-                hint=f"known: {', '.join(sorted(known))}",
-            )
-        if not value:
-            raise InvalidInput(f"{path}:{n}: empty value")
-        entries.append((kind, value, note))
-    if not entries:
-        raise InvalidInput(f"{path} holds no entries")
-    return entries
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     runtime = open_runtime()
     try:
-        registry = runtime.registry
-        raw = read_entries(args.file, signal_type=args.signal_type, known=set(registry.names()))
-        entries = [
-            (kind, registry.canonical(kind, value), note)
-            for kind, value, note in tqdm(
-                raw, desc="import", unit="hash", file=sys.stderr, disable=len(raw) < 10_000
-            )
-        ]
-        bank = Bank(
-            name=args.name,
-            label=parse_label(args.label),
+        result = import_bank_file(
+            runtime.engine,
+            runtime.registry,
+            bank=args.name,
+            path=args.file,
+            fmt=args.format,
+            label=parse_label(args.label) if args.label else None,
             severity=args.severity,
-            source=args.source,
             kind=BankKind(args.kind),
+            source=args.source,
+            signal_type=args.signal_type,
+            hma_bank=args.hma_bank,
         )
-        with runtime.engine.begin() as conn:
-            bank_store.upsert_bank(conn, bank, actor="cli")
-            added, present = bank_store.add_entries(conn, args.name, entries, actor="cli")
     finally:
         runtime.close()
-    emit({"bank": args.name, "label": bank.label.value, "added": added, "already_present": present})
+    emit(result)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    runtime = open_runtime()
+    try:
+        result = export_bank_file(
+            runtime.engine, bank=args.name, fmt=args.format, path=args.output, out=sys.stdout
+        )
+    finally:
+        runtime.close()
+    if args.output is None:
+        sys.stderr.write(json.dumps(result) + "\n")
+    else:
+        emit(result)
     return 0
 
 

@@ -64,11 +64,16 @@ class ExchangeEntry:
 
 @dataclass(frozen=True)
 class DeltaPage:
-    """Entries changed since a cursor, in the peer's order, and the cursor that follows them."""
+    """Entries changed since a cursor, in the peer's order, and the cursor that follows them.
+
+    `skipped` counts records the peer sent that Takedown cannot use (reason → count, e.g. an
+    unsupported signal type such as SHA-512), so a sync can report them instead of hiding them.
+    """
 
     entries: Sequence[ExchangeEntry]
     cursor: str | None
     more: bool
+    skipped: Mapping[str, int] = field(default_factory=dict)
 
 
 @runtime_checkable
