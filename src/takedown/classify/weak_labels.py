@@ -40,6 +40,7 @@ journalistic register incl. its terrorism coverage, not only terror stories).
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from importlib import resources
 
@@ -147,3 +148,76 @@ def hatecheck_label(functionality: str, *, threat_variant: bool = False) -> str:
     if functionality in COUNTER_FUNCTIONALITIES:
         return "counter"
     return "other"
+
+
+DEFAULT_CATEGORY = "TVEC7"
+"""A `tvec` row whose source says nothing finer is praise/glorification/support (TVEC7)."""
+
+CATEGORIES: tuple[str, ...] = ("TVEC2", "TVEC5", "TVEC6", "TVEC7", "TVEC8")
+"""Christchurch Call categories the category head may pick: credible threat, instruction,
+recruitment, praise/glorification, incitement. TVEC5 has no training rows yet (no corpus of
+attack manuals we may use), so the head is fitted only on the categories present."""
+
+
+def hatecheck_category(functionality: str) -> str:
+    """A direct threat ("I will kill all X") is TVEC2; a normative one ("X should be shot") is
+    a call on others, TVEC8 incitement."""
+    return "TVEC2" if functionality == "threat_dir_h" else "TVEC8"
+
+
+LATENT_HATRED_CATEGORIES: dict[str, str] = {"threatening": "TVEC2", "incitement": "TVEC7"}
+"""Latent Hatred's implicit classes that are `tvec`: *threatening* (commitment to a target's
+harm) is a threat, TVEC2; *incitement* as its authors define it (flaunting in-group power,
+elevating hate groups and their ideology) is glorification, TVEC7, not a call to violence."""
+
+FARRIGHT_CAPS: dict[str, int] = {
+    "PatriotFrontUpdates": 700,
+    "PatriotFrontPromat": 150,
+    "patriotfrontvideos": 120,
+    "DerDritteWeg": 900,
+}
+"""Per-channel caps: Patriot Front's activity reports are one template with a town swapped,
+and Der III. Weg's channel is half of all German rows; uncapped they would teach the template."""
+
+FARRIGHT_MUNDANE = re.compile(
+    r"\b(gym|workout|work out|training session|trained|sparring|hike|hiking|cardio|lift(?:ing)?|"
+    r"merch|store|shop|order|discount|sale|shirts?|hoodies?|stickers?|podcast|episode|livestream|"
+    r"stream|sendung|training|sport(?:lich)?|wander\w*|bestell\w*|versand)\b",
+    re.IGNORECASE,
+)
+FARRIGHT_IDEOLOGY = re.compile(
+    r"(\bwhite\b|\brace\b|\bracial|\bfolk|\bvolk|\bnation|\bblood|\beurop|\bheritage|\bjew|"
+    r"\bjud|replacement|\btraitor|\benemy|\benemies|\bstruggle|\bkampf|\brevolution|\bhitler|"
+    r"\breich|\b1488\b|\b14\b|\b88\b|\bxiv\b|our people|\bunser\w* volk|\bheimat|\baryan|\bzog\b|"
+    r"\binvader|\bglobalist|\bwar\b|\bkrieg|\bfight|\bsoldier|\bsieg|\bdeutsch|\bamerican?s?\b|"
+    r"\bpatriot|\bjoin\b|\bmitmach|\banschlie|\bbeitreten|\bmovement|\bbewegung)",
+    re.IGNORECASE,
+)
+
+
+def farright_post_label(text: str) -> str | None:
+    """`tvec`, or None (dropped) for a far-right channel's post that is only movement life.
+
+    The channel label is provenance, not content: gym captions, merch and stream adverts carry
+    the brand but no message. A post that reads as such (a mundane word, and no word of the
+    movement's ideology, enemies or call to join) is dropped rather than called `other`, since
+    it is still the movement's own channel. The rule was checked against a hand-annotated
+    sample (docs/annotation.md, `models/farright-agreement.tsv`).
+    """
+    if FARRIGHT_MUNDANE.search(text) and not FARRIGHT_IDEOLOGY.search(text):
+        return None
+    return "tvec"
+
+
+RECRUITMENT = re.compile(
+    r"(\bjoin (?:us|the|our|your)\b|\brecruit|\bapply\b|\bget active\b|\bgetactive\b|"
+    r"\bmitmachen\b|\bwerde aktiv|\bschlie(?:ß|ss)e? dich\b|\bmitglied|\bhijrah\b|\bnafir\b|"
+    r"\bهاجر|\bالنفير|\bانضم)",
+    re.IGNORECASE,
+)
+
+
+def default_category(text: str) -> str:
+    """A `tvec` row whose source gives no category: a call to join (or to make hijrah) is
+    recruitment, TVEC6; the rest is praise/glorification/support, TVEC7."""
+    return "TVEC6" if RECRUITMENT.search(text) else DEFAULT_CATEGORY
