@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from takedown.classify import LABELS
+from takedown.classify.slices import render_slices
 
 IMG = "img/classifier-calibration.png"
 
@@ -134,6 +135,7 @@ def render(figures: dict[str, Any], notes: str) -> str:
         "",
         *_confusion(o),
         "",
+        *render_slices(figures),
         "## Per language",
         "",
         "Language = the corpus language of the row. Macro-F1 averages only the classes present "

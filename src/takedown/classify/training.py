@@ -65,7 +65,7 @@ MIN_FACET_ROWS = 200
 COMMON_DF = 0.03
 """Words in more than this share of training texts are never shown as evidence."""
 CATEGORY_C = 1.0
-MIN_CATEGORY_ROWS = 30
+MIN_CATEGORY_ROWS = 10
 """A TVEC category needs this many `tvec` training rows to get an output in the category head."""
 """A facet with fewer training rows is folded into its class's `corpora` facet."""
 
@@ -289,21 +289,25 @@ def fit_model(
         },
     )
     write_model(out_dir, vocab.to_json(), fast, semantic, config, counts)
-    category.save(out_dir / CATEGORY)
+    if category is not None:
+        category.save(out_dir / CATEGORY)
     return TrainingResult(out_dir, config, counts)
 
 
 def fit_categories(
     vocab: Any, rows: Sequence[Example], cleaned: Sequence[str]
-) -> tuple[LinearModel, tuple[str, ...]]:
+) -> tuple[LinearModel | None, tuple[str, ...]]:
     """The category head: which TVEC category a `tvec` text is, from the fast tier's features.
 
     Trained on the `tvec` training rows whose category their source gives (threat templates
     TVEC2/TVEC8, Latent Hatred's threatening TVEC2, recruitment calls TVEC6, the rest TVEC7);
-    categories with fewer than MIN_CATEGORY_ROWS rows get no output.
+    categories with fewer than MIN_CATEGORY_ROWS rows get no output, and with fewer than two
+    categories there is no head (every `tvec` answer is then TVEC7).
     """
     counts = Counter(e.category for e in rows if e.label == "tvec" and e.category)
     categories = tuple(sorted(c for c, n in counts.items() if n >= MIN_CATEGORY_ROWS))
+    if len(categories) < 2:
+        return None, ()
     idx = [i for i, e in enumerate(rows) if e.label == "tvec" and e.category in categories]
     y = np.array([categories.index(rows[i].category) for i in idx], dtype=np.int64)
     x = to_scipy(vectorize(vocab, [cleaned[i] for i in idx]), vocab.size)
