@@ -4,11 +4,11 @@ The first corpora taught the model the 2015 ISIS-supporter milieu on Twitter; th
 other half of the mission (far-right / neo-Nazi movements) and a second Arabic collection:
 
 - `farright_telegram`: posts authored by official channels of Active Club, Patriot Front and
-  Der III. Weg (en/de). Channel labels are provenance: `weak_labels.farright_post_label` drops
-  posts that are only movement life (gym, merch), per-channel caps stop one template
-  dominating. Split group: the channel; the two channels with over a thousand posts (half of
-  all rows, and the only large German one) are split in blocks of consecutive posts instead,
-  so neither language's far-right propaganda is wholly in one split.
+  Der III. Weg (en/de). Channel labels are provenance: `weak_labels.farright_post_label` calls
+  posts without a word of the movement's message `other` (gym, hikes, jokes); per-channel caps
+  stop one template dominating. Split group: the channel; the two channels with over a
+  thousand posts (half of all rows, and the only large German one) are split in blocks of
+  consecutive posts instead, so neither language's far-right propaganda is wholly in one split.
 - `latent_hatred`: tweets from US hate-group accounts and followers; implicit *threatening*
   and *incitement* -> `tvec` (categories in `weak_labels.LATENT_HATRED_CATEGORIES`), the rest
   -> `other`. Explicit hate was left out by the curators. No account ids: one row per group.
@@ -68,14 +68,15 @@ def farright_telegram(root: Path) -> list[Example]:
     by_channel: dict[str, list[Example]] = {}
     for row in rows:
         channel = row["orig_label"].split("=", 1)[1]
-        if row["lang"] not in ("en", "de") or weak_labels.farright_post_label(row["text"]) is None:
+        if row["lang"] not in ("en", "de"):
             continue
         group = f"tg:{channel}"
         if sizes[channel] > LARGE_CHANNEL:
             match = re.search(r"/(\d+)$", row["source"])
             post = int(match.group(1)) if match else 0
             group = f"tg:{channel}:{post // BLOCK_POSTS}"
-        ex = Example(row["text"], "tvec", row["lang"], "farright_telegram", group)
+        label = weak_labels.farright_post_label(row["text"])
+        ex = Example(row["text"], label, row["lang"], "farright_telegram", group)
         by_channel.setdefault(channel, []).append(ex)
     out: list[Example] = []
     for channel, examples in sorted(by_channel.items()):

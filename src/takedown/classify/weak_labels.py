@@ -179,34 +179,32 @@ FARRIGHT_CAPS: dict[str, int] = {
 """Per-channel caps: Patriot Front's activity reports are one template with a town swapped,
 and Der III. Weg's channel is half of all German rows; uncapped they would teach the template."""
 
-FARRIGHT_MUNDANE = re.compile(
-    r"\b(gym|workout|work out|training session|trained|sparring|hike|hiking|cardio|lift(?:ing)?|"
-    r"merch|store|shop|order|discount|sale|shirts?|hoodies?|stickers?|podcast|episode|livestream|"
-    r"stream|sendung|training|sport(?:lich)?|wander\w*|bestell\w*|versand)\b",
+FARRIGHT_MESSAGE = re.compile(
+    r"(\bwhite\b|\brace\b|\bracial|\bfolk|\bvolk|\bvölk|\bnation|\bblood|\beurop|\bheritage|"
+    r"\bjew|\bjud|replacement|\btraitor|\benem|\bstruggle|\bkampf|\brevolution|\bhitler|"
+    r"\breich|\b1488\b|\b14\b|\b88\b|\bxiv\b|our people|\bunser\w* volk|\bheimat|\baryan|"
+    r"\bzog\b|\binvader|\bglobalist|\bfight|\bsoldier|\bsieg|\bpatriot ?front|\bactivists?\b|"
+    r"\baktivist|\bjoin\b|\bmitmach|\bbeitreten|\bmovement|\bbewegung|\bpartei|\bkamerad|"
+    r"\bheld|\bhero|\bantifa|\bsystem\b|\bmanifesto|\bvetting|\bbrotherhood|\bancestors|"
+    r"\bmultikult|\bmultiethn)",
     re.IGNORECASE,
 )
-FARRIGHT_IDEOLOGY = re.compile(
-    r"(\bwhite\b|\brace\b|\bracial|\bfolk|\bvolk|\bnation|\bblood|\beurop|\bheritage|\bjew|"
-    r"\bjud|replacement|\btraitor|\benemy|\benemies|\bstruggle|\bkampf|\brevolution|\bhitler|"
-    r"\breich|\b1488\b|\b14\b|\b88\b|\bxiv\b|our people|\bunser\w* volk|\bheimat|\baryan|\bzog\b|"
-    r"\binvader|\bglobalist|\bwar\b|\bkrieg|\bfight|\bsoldier|\bsieg|\bdeutsch|\bamerican?s?\b|"
-    r"\bpatriot|\bjoin\b|\bmitmach|\banschlie|\bbeitreten|\bmovement|\bbewegung)",
-    re.IGNORECASE,
-)
+"""Words of the movements' message: race and nation, their enemies, struggle, the movement itself
+and calls to join. Written after reading the annotated sample, so its agreement there is
+optimistic (docs/annotation.md)."""
 
 
-def farright_post_label(text: str) -> str | None:
-    """`tvec`, or None (dropped) for a far-right channel's post that is only movement life.
+def farright_post_label(text: str) -> str:
+    """`tvec` for a far-right channel's post that carries the movement's message, else `other`.
 
-    The channel label is provenance, not content: gym captions, merch and stream adverts carry
-    the brand but no message. A post that reads as such (a mundane word, and no word of the
-    movement's ideology, enemies or call to join) is dropped rather than called `other`, since
-    it is still the movement's own channel. The rule was checked against a hand-annotated
-    sample (docs/annotation.md, `models/farright-agreement.tsv`).
+    The channel label is provenance, not content: a read sample of 100 posts found 71 propaganda,
+    11 news-like and 18 mundane (gym captions, quotes, jokes). A post with no word of the
+    movement's message (`FARRIGHT_MESSAGE`) is movement *life*, and trains as `other` in the
+    far-right facet: gym talk and a hiking photo caption are not terrorist content, whoever
+    posts them. On the sample this keeps 94% of the propaganda posts as `tvec` and raises the
+    share of `tvec` labels that are right from 72% to 82%.
     """
-    if FARRIGHT_MUNDANE.search(text) and not FARRIGHT_IDEOLOGY.search(text):
-        return None
-    return "tvec"
+    return "tvec" if FARRIGHT_MESSAGE.search(text) else "other"
 
 
 RECRUITMENT = re.compile(

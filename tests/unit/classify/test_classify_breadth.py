@@ -32,7 +32,7 @@ def _row(text: str, label: str, orig: str, source: str = "x", lang: str = "en") 
     return {"text": text, "label": label, "source": source, "lang": lang, "orig_label": orig}
 
 
-def test_farright_channels_drop_mundane_posts_and_keep_language(tmp_path: Path) -> None:
+def test_farright_channels_call_movement_life_other_and_keep_language(tmp_path: Path) -> None:
     _write(
         tmp_path,
         "farright_telegram_official_channels",
@@ -47,13 +47,13 @@ def test_farright_channels_drop_mundane_posts_and_keep_language(tmp_path: Path) 
                  "t.me/Weg/4", "fr"),
         ],
     )  # fmt: skip
-    rows = movements.farright_telegram(tmp_path)
-    assert sorted(e.text for e in rows) == [
-        "Join your local club and fight for our people.",
-        "Unser Volk braucht eine Bewegung.",
-    ]
-    assert {e.label for e in rows} == {"tvec"}
-    assert {e.group for e in rows} == {"tg:SomeAC", "tg:Weg"}
+    rows = {e.text: e for e in movements.farright_telegram(tmp_path)}
+    assert {t: e.label for t, e in rows.items()} == {
+        "Join your local club and fight for our people.": "tvec",
+        "Leg day at the gym, cardio after.": "other",
+        "Unser Volk braucht eine Bewegung.": "tvec",
+    }
+    assert {e.group for e in rows.values()} == {"tg:SomeAC", "tg:Weg"}
     assert facet_of("tvec", "farright_telegram") == "tvec/farright"
 
 
