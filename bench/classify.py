@@ -1,14 +1,20 @@
-"""Throughput of the classifier per tier on one core, against baselines measured in the same run.
+"""Throughput of the shipped classifier against the previous model, measured in the same run.
 
-Baselines: `normalize_text` alone (the floor every text pays, since both tiers read normalised
-text) for the fast tier, and "encoder on every text" (no tiering) for the tiered pipeline.
-`fast_tier` includes artefact stripping and normalisation; `fast_tier_model_only` starts from
-normalised text (features + linear model); `fast_tier_end_to_end` adds language ID, evidence
-terms and spans, i.e. what `classify(..., tiers="fast")` returns.
-Prints JSON with medians of several repeats. Texts: Fifth Tribe tweets and AG News leads when
-the shared data is present (TAKEDOWN_DATA_DIR or ../shared/data), otherwise built-in sentences.
+Baseline: the model shipped before #10 (two encoders, no windows), read straight from git
+(`BASELINE_COMMIT`) into a temporary folder, so no copy of its 7 MB of weights is kept.
+For each model, on one core, medians of several repeats:
 
-    OMP_NUM_THREADS=1 python bench/classify.py [--n 2000] [--repeats 5]
+- `cold_first_answer_s`: load the model and answer one uncertain short post from nothing
+  (the encoder's weights included) in a fresh process: what a worker's first item waits.
+- `short_end_to_end`: a realistic mix of short posts (jihadist and far-right posts, news leads,
+  chatter), `classify` with tiers "auto" and evidence: texts/s.
+- `long_1500`: 1,500-character texts (news articles, movement statements), whole: texts/s.
+- `fast_tier_share`: share of the short posts the fast tier decides alone.
+
+Texts come from the shared data (TAKEDOWN_DATA_DIR or ../shared/data); built-in sentences
+otherwise.
+
+    python bench/classify.py [--n 600] [--long-n 60] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -22,14 +28,19 @@ import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-from takedown.classify.model import TieredClassifier  # noqa: E402
-from takedown.classify.text import clean_text  # noqa: E402
+from takedown.classify.model import TieredClassifier, default_model_dir  # noqa: E402
 from takedown.cli.model_commands import default_data_dir  # noqa: E402
-from takedown.signals.normalize import normalize_text  # noqa: E402
 
+BASELINE_COMMIT = "ab94ccb"
+"""The last commit whose shipped model predates #10 (tvec-clf-099f471f1951b94d-d57a90e4)."""
+MODEL_FILES = ("config.json", "vocab.json", "fast.npz", "semantic.npz")
 FALLBACK = [
     "Officials said the attack killed three people near the ministry on Tuesday.",
     "Join the caravan of the mujahideen, brothers, the state will remain.",
@@ -38,17 +49,43 @@ FALLBACK = [
 ]
 
 
-def load_texts(n: int) -> list[str]:
+def _column(path: Path, column: str, n: int) -> list[str]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [r[column] for r, _ in zip(csv.DictReader(handle), range(n), strict=False)]
+
+
+def short_texts(n: int) -> list[str]:
     root = default_data_dir()
-    texts: list[str] = []
-    tweets = root / "isis-fanboy-tweets-fifthtribe" / "tweets.csv"
+    quarter = n // 4
+    texts = _column(root / "isis-fanboy-tweets-fifthtribe" / "tweets.csv", "tweets", quarter)
+    texts += [t[:280] for t in _column(
+        root / "farright_telegram_official_channels" / "data.csv", "text", quarter)]  # fmt: skip
+    texts += _column(root / "latent_hatred" / "data.csv", "text", quarter)
     news = root / "news-agnews-test" / "test.csv"
-    if tweets.is_file() and news.is_file():
-        with tweets.open(encoding="utf-8") as handle:
-            texts += [r["tweets"] for r in csv.DictReader(handle)][: n // 2]
+    if news.is_file():
         with news.open(encoding="utf-8") as handle:
-            texts += [f"{r['title']}. {r['description']}" for r in csv.DictReader(handle)][: n // 2]
-    return (texts or FALLBACK * (n // len(FALLBACK) + 1))[:n]
+            rows = [r for r, _ in zip(csv.DictReader(handle), range(quarter), strict=False)]
+        texts += [f"{r['title']}. {r['description']}" for r in rows]
+    pool = texts or FALLBACK
+    return (pool * (n // len(pool) + 1))[:n]
+
+
+def long_texts(n: int) -> list[str]:
+    root = default_data_dir()
+    texts = []
+    path = root / "news-10kgnad-de-test" / "test.csv"
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = csv.reader(handle, delimiter=";", quotechar="'")
+            texts = [r[1][:1500] for r in rows if len(r) >= 2 and len(r[1]) >= 1500][: n // 2]
+    texts += [t[:1500] for t in _column(
+        root / "farright_telegram_official_channels" / "data.csv", "text", 20_000)
+        if len(t) >= 1500][: n - len(texts)]  # fmt: skip
+    if not texts:
+        texts = [" ".join(FALLBACK * 6)[:1500]]
+    return (texts * (n // len(texts) + 1))[:n]
 
 
 def rate(fn: Callable[[], object], n: int, repeats: int) -> float:
@@ -60,42 +97,76 @@ def rate(fn: Callable[[], object], n: int, repeats: int) -> float:
     return n / statistics.median(times)
 
 
+def baseline_dir(into: Path) -> Path:
+    root = Path(__file__).resolve().parents[1]
+    for name in MODEL_FILES:
+        blob = subprocess.run(
+            ["git", "show", f"{BASELINE_COMMIT}:src/takedown/models/classifier/{name}"],
+            cwd=root, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        (into / name).write_bytes(blob)
+    return into
+
+
+COLD = (
+    "import time, sys; t = time.perf_counter();"
+    "from pathlib import Path; from takedown.classify.model import TieredClassifier;"
+    "c = TieredClassifier.load(Path(sys.argv[1]));"
+    "c.classify(['The brothers are ready, the day is near.'], tiers='semantic');"
+    "print(time.perf_counter() - t)"
+)
+
+
+def cold_first_answer(model_dir: Path, repeats: int) -> float:
+    times = [
+        float(subprocess.run([sys.executable, "-c", COLD, str(model_dir)], capture_output=True,
+                             text=True, check=True).stdout.strip())
+        for _ in range(repeats)
+    ]  # fmt: skip
+    return statistics.median(times)
+
+
+def measure(model_dir: Path, short: list[str], long: list[str], repeats: int) -> dict[str, float]:
+    clf = TieredClassifier.load(model_dir)
+    clf.classify(short[:16], tiers="semantic")  # warm: encoder weights, langid model
+    results = clf.classify(short, tiers="fast")
+    share = sum(max(x.scores.values()) >= clf.config.fast_threshold for x in results)
+    return {
+        "cold_first_answer_s": cold_first_answer(model_dir, repeats),
+        "short_end_to_end": rate(lambda: clf.classify(short), len(short), repeats),
+        "long_1500": rate(lambda: clf.classify(long), len(long), repeats),
+        "fast_tier_share": share / len(short),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--semantic-n", type=int, default=120)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--n", type=int, default=600)
+    parser.add_argument("--long-n", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default shipped)")
     args = parser.parse_args()
-    texts = load_texts(args.n)
-    start = time.perf_counter()
-    clf = TieredClassifier.load()
-    load_s = time.perf_counter() - start
-    clf.classify(texts[:16], tiers="semantic")  # warm: encoder weights, langid model
-    small = texts[: args.semantic_n]
-    cleaned = [clean_text(t) for t in texts]
-    n, ns, r = len(texts), len(small), args.repeats
+    short, long = short_texts(args.n), long_texts(args.long_n)
+    new = measure(args.model or default_model_dir(), short, long, args.repeats)
+    with tempfile.TemporaryDirectory() as tmp:
+        old = measure(baseline_dir(Path(tmp)), short, long, args.repeats)
     out = {
-        "texts": n,
-        "model_load_s": round(load_s, 2),
-        "baseline_normalize_only": rate(lambda: [normalize_text(t) for t in texts], n, r),
-        "fast_tier": rate(lambda: clf.fast_proba([clean_text(t) for t in texts]), n, r),
-        "fast_tier_model_only": rate(lambda: clf.fast_proba(cleaned), n, r),
-        "fast_tier_end_to_end": rate(lambda: clf.classify(texts, tiers="fast"), n, r),
-        "baseline_encoder_every_text": rate(lambda: clf.classify(small, tiers="semantic"), ns, r),
-        "tiered_auto": rate(lambda: clf.classify(small, tiers="auto"), ns, r),
+        "short_texts": len(short),
+        "long_texts": len(long),
+        "model": new,
+        "baseline_model": old,
+        "ratio_short": new["short_end_to_end"] / old["short_end_to_end"],
+        "ratio_long": new["long_1500"] / old["long_1500"],
     }
-    results = clf.classify(texts, tiers="fast")
-    fast_share = sum(max(x.scores.values()) >= clf.config.fast_threshold for x in results) / n
-    out["fast_tier_share"] = fast_share
-    out["ratio_fast_vs_normalize_only"] = out["fast_tier"] / out["baseline_normalize_only"]
-    out["ratio_tiered_vs_encoder_every_text"] = (
-        out["tiered_auto"] / out["baseline_encoder_every_text"]
-    )
-    print(
-        json.dumps(
-            {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}, indent=2
-        )
-    )
+    print(json.dumps(_rounded(out), indent=2))
+
+
+def _rounded(value: object) -> object:
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 LABELS: tuple[str, ...] = ("tvec", "news", "counter", "other")
 """Class order used in every weight matrix and score vector."""
 
-FACET_KINDS: tuple[str, ...] = ("posts", "suites", "corpora")
+FACET_KINDS: tuple[str, ...] = ("posts", "suites", "corpora", "farright")
 """A class is learnt as one facet per kind of source (see `facet_of`), then summed back.
 
 `tvec` in tweets (propaganda, Amaq relays) and `tvec` in the hate-speech test suites (threats)
@@ -21,13 +21,18 @@ Each facet gets its own weights, and a class's probability is the sum of its fac
 """
 
 TEST_SUITES: frozenset[str] = frozenset({"hatecheck", "mhc"})
+FAR_RIGHT_SOURCES: frozenset[str] = frozenset({"farright_telegram", "latent_hatred", "gab"})
+POST_SOURCES: frozenset[str] = frozenset({"fifthtribe", "alfifi"})
 
 
 def facet_of(label: str, source: str) -> str:
     """`label/posts` for social-media posts, `label/suites` for the templated HateCheck test
-    suites, `label/corpora` for the other curated corpora (news, CONAN, forums)."""
-    if source == "fifthtribe":
+    suites, `label/farright` for the far-right milieu's posts (its propaganda shares few words
+    with jihadist tweets), `label/corpora` for the other curated corpora (news, CONAN, forums)."""
+    if source in POST_SOURCES:
         kind = "posts"
+    elif source in FAR_RIGHT_SOURCES:
+        kind = "farright"
     elif source in TEST_SUITES:
         kind = "suites"
     else:

@@ -42,6 +42,8 @@ class Example:
     lang: str
     source: str
     group: str
+    category: str = ""
+    """TVEC category of a `tvec` row where its source tells it (see `movements.CATEGORY_*`)."""
 
 
 def _csv_rows(path: Path) -> Iterator[dict[str, str]]:
@@ -82,6 +84,23 @@ def headline(text: str) -> str:
     return first[:HEADLINE_CHARS]
 
 
+LONG_CHARS = 1000
+"""A text this long is "long-form" in the evaluation and is read in windows (`model.windows`)."""
+LONG_NEWS_CAP = 300
+FULL_NEWS_CHARS = 6000
+
+
+def _long_articles(rows: list[tuple[str, Example]], cap: int = LONG_NEWS_CAP) -> list[Example]:
+    """Whole articles (>= LONG_CHARS), in the same group as their lead: long-form news is what
+    a statement or manifesto must be told apart from, and leads alone never show it."""
+    full = [
+        Example(text[:FULL_NEWS_CHARS], ex.label, ex.lang, ex.source, ex.group)
+        for text, ex in rows
+        if len(text) >= LONG_CHARS
+    ]
+    return _capped(full, cap)
+
+
 def _with_headlines(rows: list[Example], cap: int) -> list[Example]:
     """Each article as a lead and, in the same group, as a headline-sized post.
 
@@ -104,6 +123,7 @@ def ag_news(root: Path) -> list[Example]:
 
 def saudi_news(root: Path) -> list[Example]:
     out = []
+    whole = []
     folder = root / "news-saudinewsnet-ar"
     for path in sorted(folder.glob("*.zip")):
         with zipfile.ZipFile(path) as archive:
@@ -111,19 +131,25 @@ def saudi_news(root: Path) -> list[Example]:
                 if not name.endswith(".json"):
                     continue
                 for art in json.loads(archive.read(name)):
-                    text = f"{art.get('title', '')}. {art.get('content', '')}"[:NEWS_CHARS]
-                    out.append(Example(text, "news", "ar", "saudinewsnet", f"sn:{art['source']}"))
-    return _with_headlines(out, 3000)
+                    text = f"{art.get('title', '')}. {art.get('content', '')}"
+                    group = f"sn:{art['source']}"
+                    ex = Example(text[:NEWS_CHARS], "news", "ar", "saudinewsnet", group)
+                    out.append(ex)
+                    whole.append((text, ex))
+    return _with_headlines(out, 3000) + _long_articles(whole)
 
 
 def gnad(root: Path) -> list[Example]:
     out = []
+    whole = []
     path = root / "news-10kgnad-de-test" / "test.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         for i, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
             if len(row) >= 2:
-                out.append(Example(row[1][:NEWS_CHARS], "news", "de", "10kgnad", f"gn:{i}"))
-    return _with_headlines(out, 2000)
+                ex = Example(row[1][:NEWS_CHARS], "news", "de", "10kgnad", f"gn:{i}")
+                out.append(ex)
+                whole.append((row[1], ex))
+    return _with_headlines(out, 2000) + _long_articles(whole)
 
 
 def conan(root: Path) -> list[Example]:
@@ -193,7 +219,7 @@ def _template_id(value: str) -> str:
 
 def _hatecheck_rows(rows: list[dict[str, str]], lang: str, source: str) -> list[Example]:
     threats = {
-        _template_id(r["templ_id"])
+        _template_id(r["templ_id"]): r["functionality"]
         for r in rows
         if r["functionality"] in weak_labels.THREAT_FUNCTIONALITIES
     }
@@ -202,7 +228,9 @@ def _hatecheck_rows(rows: list[dict[str, str]], lang: str, source: str) -> list[
         ref = _template_id(row.get("ref_templ_id") or "")
         label = weak_labels.hatecheck_label(row["functionality"], threat_variant=ref in threats)
         group = f"hc:{source}:{ref or _template_id(row['templ_id'])}"
-        out.append(Example(row["test_case"], label, lang, source, group))
+        kind = threats.get(ref, row["functionality"])
+        category = weak_labels.hatecheck_category(kind) if label == "tvec" else ""
+        out.append(Example(row["test_case"], label, lang, source, group, category))
     return out
 
 
@@ -219,6 +247,7 @@ def hatecheck(root: Path) -> list[Example]:
 
 
 LOADERS = (fifth_tribe, ag_news, saudi_news, gnad, conan, mlma, stormfront, hatecheck)
+"""The original corpora; `movements.LOADERS` adds the far-right and Arabic ISIS sets."""
 
 
 def load_all(root: Path) -> list[Example]:
@@ -228,10 +257,20 @@ def load_all(root: Path) -> list[Example]:
             f"{root} does not hold the shared corpora",
             hint="pass --data pointing at the shared data folder (with */SOURCE.md)",
         )
+    from takedown.classify import movements
+
     examples: list[Example] = []
-    for loader in LOADERS:
+    for loader in (*LOADERS, *movements.LOADERS):
         examples += loader(root)
-    return examples
+    return [_with_category(ex) for ex in examples]
+
+
+def _with_category(ex: Example) -> Example:
+    """Every `tvec` row gets a category: its source's, else the broad praise/support one."""
+    if ex.label != "tvec" or ex.category:
+        return ex
+    category = weak_labels.default_category(ex.text)
+    return Example(ex.text, ex.label, ex.lang, ex.source, ex.group, category)
 
 
 SPLIT_SHARES: tuple[tuple[str, float], ...] = (("test", 0.20), ("cal", 0.15))
@@ -244,6 +283,12 @@ MIN_GROUPS_FOR_CAL = 4
 
 def _rank(group: str) -> str:
     return hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()
+
+
+HOLDOUT_SOURCES: frozenset[str] = frozenset({"gab"})
+"""Sources never trained or calibrated on: every group goes to test, the fairest measure of
+how the model reads a platform it has never seen (the Gab Hate Corpus: English far-right
+chatter, hate speech and calls for violence)."""
 
 
 def split_groups(examples: Iterable[Example]) -> dict[str, str]:
@@ -262,10 +307,14 @@ def split_groups(examples: Iterable[Example]) -> dict[str, str]:
         labels.setdefault(ex.group, Counter())[ex.label] += 1
         source[ex.group] = ex.source
     strata: dict[tuple[str, str], list[str]] = {}
+    out_holdout: dict[str, str] = {}
     for group, counts in labels.items():
+        if source[group] in HOLDOUT_SOURCES:
+            out_holdout[group] = "test"
+            continue
         majority = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         strata.setdefault((source[group], majority), []).append(group)
-    out: dict[str, str] = {}
+    out: dict[str, str] = dict(out_holdout)
     for _, groups in sorted(strata.items()):
         if len(groups) < MIN_GROUPS_FOR_CAL:
             ordered = sorted(groups, key=_rank)

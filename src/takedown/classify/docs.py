@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from takedown.classify import LABELS
+from takedown.classify.slices import render_slices
 
 IMG = "img/classifier-calibration.png"
 
@@ -134,6 +135,7 @@ def render(figures: dict[str, Any], notes: str) -> str:
         "",
         *_confusion(o),
         "",
+        *render_slices(figures),
         "## Per language",
         "",
         "Language = the corpus language of the row. Macro-F1 averages only the classes present "
@@ -253,16 +255,22 @@ def render(figures: dict[str, Any], notes: str) -> str:
 
 NOTES = """**Read these figures with their caveats.** Fifth Tribe tweets are labelled *tweet by
 tweet* under a written codebook (docs/annotation.md; two independent passes over 400 tweets agree
-with Cohen's kappa 0.82), and split by account. Other `tvec` rows are templated violent threats
-from (Multilingual) HateCheck: French, German and Italian `tvec` is *only* translated threats, so
-those per-language recalls measure threat detection, not propaganda. Counter-speech is mostly
-CONAN (English, French, Italian); Arabic and German counter-speech exists only as HateCheck tests.
-There is no French news corpus. Per-language macro-F1 therefore compares different mixtures; the
-parallel-suite table below compares like with like. Targets were set on these splits; the
-project's hidden evaluation uses real posts this model never saw.
+with Cohen's kappa 0.82), and split by account. Far-right `tvec` comes from official Active Club,
+Patriot Front and Der III. Weg Telegram channels (labelled by channel: a read sample of 100 posts
+found 71 propaganda, 11 news-like, 18 mundane; split by channel, the two largest channels by
+blocks of 150 consecutive posts) and from Latent Hatred's implicit *threatening*/*incitement*
+tweets (split by row: the corpus has no account ids). Arabic `tvec` adds pro-ISIS account tweets
+(Alfifi et al.; labelled by account, split by row). The Gab Hate Corpus is **held out**: never
+trained or calibrated on. Other `tvec` rows are templated threats from (Multilingual)
+HateCheck: French and Italian `tvec` is *only* translated threats. Counter-speech is mostly
+CONAN (English, French, Italian); Arabic and German counter-speech exists only as HateCheck
+tests. There is no French news corpus. Long texts (≥ 1,000 characters) are whole news articles
+(10kGNAD, SaudiNewsNet) and long channel posts. Targets were set on these splits; the project's
+hidden evaluation uses real posts this model never saw.
 
 Reproduce: `takedown model train` (a few minutes on 2 cores once embeddings are cached outside the
-repo), then `takedown model evaluate --write-docs`; per-tier throughput with a baseline:
+repo; about 4 minutes to fill the cache from empty with the USE encoder), then
+`takedown model evaluate --write-docs`; throughput against the previous model:
 `python bench/classify.py`."""
 
 

@@ -18,10 +18,12 @@ import numpy as np
 
 from takedown.classify import LABELS, LANGS, TEST_SUITES
 from takedown.classify.datasets import Example, load_all, split
-from takedown.classify.encoder import ENCODER_NAME, EmbeddingCache
+from takedown.classify.encoder import EmbeddingCache
+from takedown.classify.features import vectorize
 from takedown.classify.metrics import calibration_bins, report, tvec_reliability
 from takedown.classify.model import TieredClassifier
 from takedown.classify.perturb import PERTURBATIONS, perturb_all
+from takedown.classify.slices import slices
 from takedown.classify.text import clean_text
 
 EXAMPLES_PER_ERROR = 8
@@ -105,9 +107,15 @@ def throughput(classifier: TieredClassifier, texts: list[str]) -> dict[str, floa
 def evaluate(classifier: TieredClassifier, data_dir: Path, *, cache_dir: Path) -> dict[str, Any]:
     rows = split(load_all(data_dir))["test"]
     y = _labels(rows)
-    scorer = TieredScorer(classifier, EmbeddingCache(cache_dir / f"{ENCODER_NAME}.npz"))
+    cache = EmbeddingCache(cache_dir / f"{classifier.encoder.name}.npz")
+    scorer = TieredScorer(classifier, cache)
     proba, fast, decided = scorer.score([e.text for e in rows])
     pred = classifier.config.decide(proba)
+    hits = np.flatnonzero(pred == LABELS.index("tvec"))
+    batch = vectorize(classifier.vocab, [clean_text(e.text) for e in rows])
+    categories: list[str | None] = [None] * len(rows)
+    for i, cat in zip(hits, classifier.categories_of(batch, hits), strict=True):
+        categories[int(i)] = cat
     langs = np.array([e.lang for e in rows])
     sources = np.array([e.source for e in rows])
     bins, ece = calibration_bins(proba, y)
@@ -154,6 +162,7 @@ def evaluate(classifier: TieredClassifier, data_dir: Path, *, cache_dir: Path) -
             "news_as_tvec": _error_examples(rows, y, proba, pred, "news"),
             "counter_as_tvec": _error_examples(rows, y, proba, pred, "counter"),
         },
+        "slices": slices(rows, pred, categories),
         "robustness": robustness(scorer, rows, y),
         "throughput": throughput(classifier, [e.text for e in rows[:2000]]),
     }

@@ -162,4 +162,8 @@ def fit_linear(x: Any, y: np.ndarray, *, c: float, n_classes: int, seed: int) ->
     clf.fit(x, y)
     if list(clf.classes_) != list(range(n_classes)):
         raise InvalidInput("training data lacks a class", hint="every label needs examples")
-    return LinearModel(weights=clf.coef_.T.astype(np.float32), bias=clf.intercept_.copy())
+    coef, bias = clf.coef_, clf.intercept_.copy()
+    if n_classes == 2 and coef.shape[0] == 1:
+        # scikit-learn fits one logit z for two classes; [-z/2, z/2] gives the same softmax.
+        coef, bias = np.vstack([-coef / 2, coef / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+    return LinearModel(weights=coef.T.astype(np.float32), bias=bias)

@@ -10,6 +10,7 @@ share each tier takes.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from takedown.classify import LABELS, facet_label
-from takedown.classify.encoder import SentenceEncoder
+from takedown.classify.encoder import PAIR_NAME, SentenceEncoder
 from takedown.classify.features import Vocabulary, vectorize
 from takedown.classify.langid_fast import LanguageIdentifier
 from takedown.classify.linear import LinearModel, MlpModel, log_softmax, softmax
+from takedown.classify.stopwords import is_content_term
 from takedown.classify.text import clean_text
 from takedown.core.errors import InvalidInput, NotFound
 
@@ -29,7 +31,10 @@ CONFIG = "config.json"
 VOCAB = "vocab.json"
 FAST = "fast.npz"
 SEMANTIC = "semantic.npz"
+CATEGORY = "category.npz"
 MAX_TERMS = 6
+DEFAULT_CATEGORY = "TVEC7"
+"""The category of a `tvec` answer from a model without a category head."""
 
 
 def default_model_dir() -> Path:
@@ -45,10 +50,16 @@ class Classification:
     lang: str
     tier: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    rule: str = ""
+    """Which decision rule picked `label` (see `TierConfig.rule`)."""
+    category: str | None = None
+    """The TVEC category (TVEC2/6/7/8) of a `tvec` answer; None for every other class."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
+            "category": self.category,
+            "rule": self.rule,
             "scores": self.scores,
             "lang": self.lang,
             "evidence": {"tier": self.tier, **self.evidence},
@@ -81,6 +92,14 @@ class TierConfig:
         rest[:, tvec] = -1.0
         return np.where(proba[:, tvec] >= self.tvec_threshold, tvec, rest.argmax(axis=1))
 
+    def rule(self, p_tvec: float) -> str:
+        """The rule `decide` applied to a text with this P(tvec), in words for the output."""
+        if p_tvec >= self.tvec_threshold:
+            return f"tvec: P(tvec) {p_tvec:.2f} >= threshold {self.tvec_threshold:.2f}"
+        return (
+            f"most likely of news/counter/other: P(tvec) {p_tvec:.2f} < threshold "
+            f"{self.tvec_threshold:.2f}"
+        )
     def to_json(self) -> dict[str, Any]:
         return {
             "version": self.version,
@@ -127,13 +146,17 @@ class TieredClassifier:
         *,
         encoder: SentenceEncoder | None = None,
         languages: LanguageIdentifier | None = None,
+        category: LinearModel | None = None,
     ) -> None:
         self.vocab = vocab
         self.fast = fast
         self.semantic = semantic
         self.config = config
-        self.encoder = encoder or SentenceEncoder()
+        self.encoder = encoder or SentenceEncoder(name=str(config.extra.get("encoder", PAIR_NAME)))
         self.languages = languages or LanguageIdentifier()
+        self.category = category
+        self.categories: tuple[str, ...] = tuple(config.extra.get("categories", ()))
+        self._common = frozenset(config.extra.get("common_terms", ()))
         self._terms: list[str] | None = None
         self._collapse = collapse_matrix(config.facets)
 
@@ -154,8 +177,32 @@ class TieredClassifier:
             vocab = Vocabulary.from_json(json.loads((folder / VOCAB).read_text("utf-8")))
         except (OSError, ValueError, KeyError) as error:
             raise InvalidInput(f"cannot read classifier files in {folder}: {error}") from None
-        return cls(vocab, LinearModel.load(folder / FAST), MlpModel.load(folder / SEMANTIC), config)
+        category = LinearModel.load(folder / CATEGORY) if (folder / CATEGORY).is_file() else None
+        return cls(
+            vocab,
+            LinearModel.load(folder / FAST),
+            MlpModel.load(folder / SEMANTIC),
+            config,
+            category=category,
+        )
 
+    @classmethod
+    def shared(cls, model_dir: Path | None = None) -> TieredClassifier:
+        """One classifier per model folder per process: detectors, API and workers share its
+        ~60 MB of weights and its encoder instead of loading their own."""
+        key = (model_dir or default_model_dir()).resolve()
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls.load(key)
+            return _SHARED[key]
+
+    def categories_of(self, batch: Any, rows: np.ndarray) -> list[str]:
+        """The TVEC category of each row in `rows` of a vectorised batch (the category head's
+        argmax over the categories it was trained on; TVEC7 without a head)."""
+        if self.category is None or not self.categories or not len(rows):
+            return [DEFAULT_CATEGORY] * len(rows)
+        logits = self.category.logits(batch)[rows]
+        return [self.categories[int(k)] for k in logits.argmax(axis=1)]
     def fast_facets(self, cleaned: Sequence[str]) -> np.ndarray:
         """Fast-tier probabilities per facet (sum them per class with `collapse`)."""
         return self.fast.proba(self.fast.logits(vectorize(self.vocab, cleaned)))
@@ -176,6 +223,11 @@ class TieredClassifier:
             softmax(self.config.blend_fast * fast + self.config.blend_semantic * sem)
         )
 
+    def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
+        """The batch entry point for workers: one call for many items, so the encoder sees one
+        batch (same answers as `classify`, in order)."""
+        return self.classify(texts)
+
     def classify(self, texts: Sequence[str], *, tiers: str = "auto") -> list[Classification]:
         """Classify raw texts. `tiers`: "auto" (default), "fast" only, or "semantic" for all."""
         if tiers not in ("auto", "fast", "semantic"):
@@ -195,6 +247,8 @@ class TieredClassifier:
                 proba[unsure] = self.semantic_proba(emb, facets[unsure])
                 tier[unsure] = "semantic"
         decided = self.config.decide(proba)
+        hits = np.flatnonzero(decided == LABELS.index("tvec"))
+        category = dict(zip(hits.tolist(), self.categories_of(batch, hits), strict=True))
         out = []
         for i, text in enumerate(texts):
             scores = {label: round(float(p), 4) for label, p in zip(LABELS, proba[i], strict=True)}
@@ -202,7 +256,15 @@ class TieredClassifier:
             present = batch.cols[batch.starts[i] : batch.starts[i + 1]]
             evidence = self.evidence(text, present, label, facets[i])
             out.append(
-                Classification(label, scores, self.languages.identify(text), tier[i], evidence)
+                Classification(
+                    label,
+                    scores,
+                    self.languages.identify(text),
+                    tier[i],
+                    evidence,
+                    rule=self.config.rule(float(proba[i, LABELS.index("tvec")])),
+                    category=category.get(i),
+                )
             )
         return out
 
@@ -211,12 +273,18 @@ class TieredClassifier:
     ) -> dict[str, Any]:
         """The terms that pushed the chosen class (and, if different, `tvec`) up, with spans.
 
-        `present` are the text's feature columns; only words and bigrams are shown. A class is
-        explained through its most likely facet for this text, against the other classes' facets.
+        `present` are the text's feature columns; only words and bigrams with a content word
+        (`stopwords.is_content_term`) are shown. A class is explained through its most likely
+        facet for this text, against the other classes' facets.
         """
         if self._terms is None:
             self._terms = self.vocab.terms()
-        cols = present[present < self.vocab.n_terms]
+        terms = self._terms
+        cols = np.array(
+            [c for c in present[present < self.vocab.n_terms]
+             if is_content_term(terms[c], self._common)],
+            dtype=np.int64,
+        )  # fmt: skip
         if not len(cols):
             return {"terms": [], "spans": []}
         scale = 1.0 / np.sqrt(len(present))
@@ -228,7 +296,7 @@ class TieredClassifier:
             contrib = self.fast.contributions(cols, scale, facet, rivals)
             order = np.argsort(-contrib)[:MAX_TERMS]
             out[name] = [
-                {"term": self._terms[cols[j]], "weight": round(float(contrib[j]), 4)}
+                {"term": terms[cols[j]], "weight": round(float(contrib[j]), 4)}
                 for j in order
                 if contrib[j] > 0
             ]
@@ -239,6 +307,10 @@ class TieredClassifier:
         mine = self._collapse[:, LABELS.index(label)] > 0
         own = np.flatnonzero(mine)
         return int(own[np.argmax(facet_proba[own])]), np.flatnonzero(~mine)
+
+
+_SHARED: dict[Path, TieredClassifier] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def find_spans(raw: str, terms: Sequence[str]) -> list[dict[str, Any]]:

@@ -23,8 +23,8 @@ _HASH = re.compile(r"#(?=\w)")
 _TRUNC = re.compile(r"(?:…|\.\.\.)\s*$")
 _SPACE = re.compile(r"\s+")
 
-MAX_CHARS = 2000
-"""Only the start of long texts is read: cost stays bounded and a post's gist comes first."""
+MAX_CHARS = 10_000
+"""Longer texts are cut here (bounded cost); up to it, both tiers read the whole text."""
 
 
 def strip_artefacts(text: str) -> str:

@@ -9,6 +9,7 @@ sampling step is sorted first, so the same data gives the same files.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -24,7 +25,7 @@ import numpy as np
 from takedown.classify import FACET_KINDS, LABELS, facet_label, facet_of
 from takedown.classify.datasets import SEED, Example, load_all, split
 from takedown.classify.encoder import ENCODER_NAME, EmbeddingCache, SentenceEncoder
-from takedown.classify.features import build_vocabulary, to_scipy, vectorize
+from takedown.classify.features import build_vocabulary, to_scipy, vectorize, words
 from takedown.classify.linear import (
     LinearModel,
     MlpModel,
@@ -34,7 +35,15 @@ from takedown.classify.linear import (
     log_softmax,
     softmax,
 )
-from takedown.classify.model import CONFIG, FAST, SEMANTIC, VOCAB, TierConfig, collapse_matrix
+from takedown.classify.model import (
+    CATEGORY,
+    CONFIG,
+    FAST,
+    SEMANTIC,
+    VOCAB,
+    TierConfig,
+    collapse_matrix,
+)
 from takedown.classify.perturb import PERTURBATIONS
 from takedown.classify.text import clean_text
 from takedown.core.errors import InvalidInput
@@ -53,6 +62,11 @@ BLEND_GRID = tuple(np.round(np.arange(0.0, 1.51, 0.125), 3))
 EVASION_SHARE = 0.25
 """Share of training rows (every class alike) that also train as an evasion-perturbed copy."""
 MIN_FACET_ROWS = 200
+COMMON_DF = 0.03
+"""Words in more than this share of training texts are never shown as evidence."""
+CATEGORY_C = 1.0
+MIN_CATEGORY_ROWS = 10
+"""A TVEC category needs this many `tvec` training rows to get an output in the category head."""
 """A facet with fewer training rows is folded into its class's `corpora` facet."""
 
 
@@ -82,7 +96,7 @@ def evasion_copies(rows: Sequence[Example], share: float = EVASION_SHARE) -> lis
             continue
         text = PERTURBATIONS[names[rng.randrange(len(names))]](ex.text, rng)
         if clean_text(text) != clean_text(ex.text):
-            out.append(Example(text, ex.label, ex.lang, ex.source, ex.group))
+            out.append(dataclasses.replace(ex, text=text))
     return out
 
 
@@ -227,7 +241,7 @@ def fit_model(
     cal_fast = cal_fast_facets @ collapse
     print(f"fast tier: {vocab.size} features, facets {facets}, T={fast.temperature:.2f}", file=log)
 
-    encoder = SentenceEncoder(threads=1)
+    encoder = SentenceEncoder(threads=1, name=ENCODER_NAME)
     e_train = cache.embed(encoder, x_train)
     e_cal = cache.embed(encoder, x_cal)
     semantic = fit_mlp(e_train, f_train, hidden=SEMANTIC_HIDDEN, seed=SEED)
@@ -254,6 +268,7 @@ def fit_model(
         file=log,
     )
 
+    category, categories = fit_categories(vocab, train_rows, x_train)
     counts = count_table(parts)
     config = TierConfig(
         version=f"tvec-clf-{version}-{weights_digest(fast, semantic, facets)}",
@@ -268,11 +283,45 @@ def fit_model(
             "fast_c": FAST_C,
             "semantic_hidden": SEMANTIC_HIDDEN,
             "features": vocab.size,
+            "categories": list(categories),
+            "common_terms": common_terms(x_train),
             "split_counts": {k: sum(v.values()) for k, v in counts.items()},
         },
     )
     write_model(out_dir, vocab.to_json(), fast, semantic, config, counts)
+    if category is not None:
+        category.save(out_dir / CATEGORY)
     return TrainingResult(out_dir, config, counts)
+
+
+def fit_categories(
+    vocab: Any, rows: Sequence[Example], cleaned: Sequence[str]
+) -> tuple[LinearModel | None, tuple[str, ...]]:
+    """The category head: which TVEC category a `tvec` text is, from the fast tier's features.
+
+    Trained on the `tvec` training rows whose category their source gives (threat templates
+    TVEC2/TVEC8, Latent Hatred's threatening TVEC2, recruitment calls TVEC6, the rest TVEC7);
+    categories with fewer than MIN_CATEGORY_ROWS rows get no output, and with fewer than two
+    categories there is no head (every `tvec` answer is then TVEC7).
+    """
+    counts = Counter(e.category for e in rows if e.label == "tvec" and e.category)
+    categories = tuple(sorted(c for c, n in counts.items() if n >= MIN_CATEGORY_ROWS))
+    if len(categories) < 2:
+        return None, ()
+    idx = [i for i, e in enumerate(rows) if e.label == "tvec" and e.category in categories]
+    y = np.array([categories.index(rows[i].category) for i in idx], dtype=np.int64)
+    x = to_scipy(vectorize(vocab, [cleaned[i] for i in idx]), vocab.size)
+    model = fit_linear(x, y, c=CATEGORY_C, n_classes=len(categories), seed=SEED)
+    return model, categories
+
+
+def common_terms(cleaned: Sequence[str]) -> list[str]:
+    """Words in more than COMMON_DF of the training texts (shown never as evidence)."""
+    df: Counter[str] = Counter()
+    for text in cleaned:
+        df.update(set(words(text)))
+    limit = COMMON_DF * len(cleaned)
+    return sorted(w for w, n in df.items() if n > limit)
 
 
 def weights_digest(fast: LinearModel, semantic: MlpModel, facets: Sequence[str]) -> str:

@@ -40,6 +40,7 @@ journalistic register incl. its terrorism coverage, not only terror stories).
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from importlib import resources
 
@@ -147,3 +148,74 @@ def hatecheck_label(functionality: str, *, threat_variant: bool = False) -> str:
     if functionality in COUNTER_FUNCTIONALITIES:
         return "counter"
     return "other"
+
+
+DEFAULT_CATEGORY = "TVEC7"
+"""A `tvec` row whose source says nothing finer is praise/glorification/support (TVEC7)."""
+
+CATEGORIES: tuple[str, ...] = ("TVEC2", "TVEC5", "TVEC6", "TVEC7", "TVEC8")
+"""Christchurch Call categories the category head may pick: credible threat, instruction,
+recruitment, praise/glorification, incitement. TVEC5 has no training rows yet (no corpus of
+attack manuals we may use), so the head is fitted only on the categories present."""
+
+
+def hatecheck_category(functionality: str) -> str:
+    """A direct threat ("I will kill all X") is TVEC2; a normative one ("X should be shot") is
+    a call on others, TVEC8 incitement."""
+    return "TVEC2" if functionality == "threat_dir_h" else "TVEC8"
+
+
+LATENT_HATRED_CATEGORIES: dict[str, str] = {"threatening": "TVEC2", "incitement": "TVEC7"}
+"""Latent Hatred's implicit classes that are `tvec`: *threatening* (commitment to a target's
+harm) is a threat, TVEC2; *incitement* as its authors define it (flaunting in-group power,
+elevating hate groups and their ideology) is glorification, TVEC7, not a call to violence."""
+
+FARRIGHT_CAPS: dict[str, int] = {
+    "PatriotFrontUpdates": 700,
+    "PatriotFrontPromat": 150,
+    "patriotfrontvideos": 120,
+    "DerDritteWeg": 900,
+}
+"""Per-channel caps: Patriot Front's activity reports are one template with a town swapped,
+and Der III. Weg's channel is half of all German rows; uncapped they would teach the template."""
+
+FARRIGHT_MESSAGE = re.compile(
+    r"(\bwhite\b|\brace\b|\bracial|\bfolk|\bvolk|\bvölk|\bnation|\bblood|\beurop|\bheritage|"
+    r"\bjew|\bjud|replacement|\btraitor|\benem|\bstruggle|\bkampf|\brevolution|\bhitler|"
+    r"\breich|\b1488\b|\b14\b|\b88\b|\bxiv\b|our people|\bunser\w* volk|\bheimat|\baryan|"
+    r"\bzog\b|\binvader|\bglobalist|\bfight|\bsoldier|\bsieg|\bpatriot ?front|\bactivists?\b|"
+    r"\baktivist|\bjoin\b|\bmitmach|\bbeitreten|\bmovement|\bbewegung|\bpartei|\bkamerad|"
+    r"\bheld|\bhero|\bantifa|\bsystem\b|\bmanifesto|\bvetting|\bbrotherhood|\bancestors|"
+    r"\bmultikult|\bmultiethn)",
+    re.IGNORECASE,
+)
+"""Words of the movements' message: race and nation, their enemies, struggle, the movement itself
+and calls to join. Written after reading the annotated sample, so its agreement there is
+optimistic (docs/annotation.md)."""
+
+
+def farright_post_label(text: str) -> str:
+    """`tvec` for a far-right channel's post that carries the movement's message, else `other`.
+
+    The channel label is provenance, not content: a read sample of 100 posts found 71 propaganda,
+    11 news-like and 18 mundane (gym captions, quotes, jokes). A post with no word of the
+    movement's message (`FARRIGHT_MESSAGE`) is movement *life*, and trains as `other` in the
+    far-right facet: gym talk and a hiking photo caption are not terrorist content, whoever
+    posts them. On the sample this keeps 94% of the propaganda posts as `tvec` and raises the
+    share of `tvec` labels that are right from 72% to 82%.
+    """
+    return "tvec" if FARRIGHT_MESSAGE.search(text) else "other"
+
+
+RECRUITMENT = re.compile(
+    r"(\bjoin (?:us|the|our|your)\b|\brecruit|\bapply\b|\bget active\b|\bgetactive\b|"
+    r"\bmitmachen\b|\bwerde aktiv|\bschlie(?:ß|ss)e? dich\b|\bmitglied|\bhijrah\b|\bnafir\b|"
+    r"\bهاجر|\bالنفير|\bانضم)",
+    re.IGNORECASE,
+)
+
+
+def default_category(text: str) -> str:
+    """A `tvec` row whose source gives no category: a call to join (or to make hijrah) is
+    recruitment, TVEC6; the rest is praise/glorification/support, TVEC7."""
+    return "TVEC6" if RECRUITMENT.search(text) else DEFAULT_CATEGORY

@@ -2,9 +2,14 @@
 
 Text comes from the submission's `text`, plus, for images, the text OCR reads in
 `submission.content` (memes, screenshots) when tesseract is installed. The Finding's label is
-the taxonomy label of the predicted class (`tvec` → TVEC7, else TVEC0; the class itself in
-`evidence["class"]`) and its score that class's calibrated probability; the evidence carries
+the taxonomy label of the predicted class (`tvec` → its TVEC category from the model's
+category head: TVEC2 threat, TVEC6 recruitment, TVEC7 praise, TVEC8 incitement; every other
+class → TVEC0; the class itself in `evidence["class"]`, the decision rule in
+`evidence["rule"]`) and its score that class's calibrated probability; the evidence carries
 all four scores, the language, the tier that decided and the terms/spans a reviewer can check.
+
+`detect_batch` classifies many submissions in one call (one encoder batch): the batching
+worker calls it where the detector has it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from takedown.classify.model import TieredClassifier
+from takedown.classify.model import Classification, TieredClassifier
 from takedown.classify.ocr import TesseractOcr
 from takedown.core.content import ContentKind, Submission
 from takedown.core.errors import InvalidInput, Unavailable
@@ -23,10 +28,10 @@ from takedown.core.taxonomy import TvecLabel
 
 MAX_TEXT_CHARS = 10_000
 
-# Findings speak the taxonomy so policy rules treat bank and classifier evidence alike. The
-# classifier does not tell praise from recruitment or threats, so `tvec` maps to the broad
-# support/praise label; reviewers relabel. News and counter-speech are not TVEC content: the
-# class itself stays in evidence["class"] for rules and reviewers that need it.
+# Findings speak the taxonomy so policy rules treat bank and classifier evidence alike. A `tvec`
+# answer carries its category (`Classification.category`); this table is the fallback for a
+# model without a category head. News and counter-speech are not TVEC content: the class
+# itself stays in evidence["class"] for rules and reviewers that need it.
 TAXONOMY_LABEL: dict[str, str] = {
     "tvec": TvecLabel.PRAISE.value,
     "news": TvecLabel.NOT_TVEC.value,
@@ -52,7 +57,7 @@ class ClassifierDetector:
         ocr: TesseractOcr | None = None,
         use_ocr: bool = True,
     ) -> None:
-        self.classifier = classifier or TieredClassifier.load(model_dir)
+        self.classifier = classifier or TieredClassifier.shared(model_dir)
         self.version = self.classifier.version
         self._ocr = (ocr or TesseractOcr()) if use_ocr else None
 
@@ -79,22 +84,38 @@ class ClassifierDetector:
         return "\n".join(parts)[:MAX_TEXT_CHARS], notes
 
     def detect(self, submission: Submission, signals: Sequence[Signal] = ()) -> list[Finding]:
-        text, notes = self.texts_of(submission)
-        if not text.strip():
-            return []
-        result = self.classifier.classify([text])[0]
+        return self.detect_batch([submission])[0]
+
+    def detect_batch(self, submissions: Sequence[Submission]) -> list[list[Finding]]:
+        """Findings per submission, in order, from one `classify_batch` call over all texts."""
+        texts = [self.texts_of(s) for s in submissions]
+        todo = [i for i, (text, _) in enumerate(texts) if text.strip()]
+        results = self.classifier.classify_batch([texts[i][0] for i in todo])
+        out: list[list[Finding]] = [[] for _ in submissions]
+        for i, result in zip(todo, results, strict=True):
+            out[i] = [self._finding(result, texts[i][1])]
+        return out
+
+    def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
+        """Raw classifier answers for many texts in one encoder batch."""
+        return self.classifier.classify_batch(texts)
+
+    def _finding(self, result: Classification, notes: dict[str, Any]) -> Finding:
         evidence = {
             "scores": result.scores,
             "lang": result.lang,
             "tier": result.tier,
+            "rule": result.rule,
             **result.evidence,
             **notes,
         }
-        return [
-            Finding(
-                detector=f"{self.name}@{self.version}",
-                label=TAXONOMY_LABEL[result.label],
-                score=result.scores[result.label],
-                evidence={"class": result.label, **evidence},
-            )
-        ]
+        label = TAXONOMY_LABEL[result.label]
+        if result.label == "tvec" and result.category:
+            label = result.category
+            evidence["category"] = result.category
+        return Finding(
+            detector=f"{self.name}@{self.version}",
+            label=label,
+            score=result.scores[result.label],
+            evidence={"class": result.label, **evidence},
+        )

@@ -109,11 +109,18 @@ def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 
 def pick_label(outcome: Outcome, cited: tuple[Finding, ...], context: PolicyContext) -> str:
-    """An explicit label wins; else the best cited finding's; else the best violating finding's."""
+    """An explicit label wins; else the best cited finding's; else the best violating finding's.
+
+    A decision that takes no action and cites nothing (the default "nothing was detected")
+    keeps its fallback label: a below-threshold finding must not put TVEC7 next to grounds
+    that say no terrorist content was found.
+    """
     if outcome.label is not None:
         return outcome.label
     if cited:
         return cited[0].label
+    if outcome.action is ActionKind.NONE:
+        return outcome.fallback_label
     violating = sort_findings(f for f in context.findings if f.label in _VIOLATING_VALUES)
     return violating[0].label if violating else outcome.fallback_label
 

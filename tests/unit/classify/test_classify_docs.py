@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from takedown.classify.datasets import Example
 from takedown.classify.docs import IMG, write_docs
 from takedown.classify.metrics import report
+from takedown.classify.slices import slices
+
+SLICE_ROWS = [
+    Example("propaganda post", "tvec", "en", "farright_telegram", "g1", "TVEC7"),
+    Example("x" * 1200, "tvec", "de", "farright_telegram", "g2", "TVEC6"),
+    Example("kill them", "tvec", "en", "gab", "g3", "TVEC8"),
+    Example("a report", "news", "en", "agnews", "g4"),
+    Example("a chat", "other", "ar", "alfifi", "g5"),
+]
+SLICE_CATEGORIES: list[str | None] = ["TVEC7", None, "TVEC2", None, None]
 
 
 def _figures() -> dict:
@@ -40,7 +51,23 @@ def _figures() -> dict:
             "perturbed": {"leetspeak": {"recall": 0.5, "drop_points": 0.0}},
         },
         "throughput": {"fast_tier": 2500.0, "langid": 4000.0, "encoder": 400.0},
+        "slices": slices(SLICE_ROWS, np.array([0, 3, 0, 0, 0]), SLICE_CATEGORIES),
     }
+
+
+def test_slices_count_recall_and_flags_per_movement_language_and_length() -> None:
+    import numpy as np
+
+    s = slices(SLICE_ROWS, np.array([0, 3, 0, 0, 0]), SLICE_CATEGORIES)
+    by_key = {(r["movement"], r["lang"]): r for r in s["movement_language"]}
+    assert by_key[("far-right", "en")]["recall"] == {"n": 2, "rate": 1.0}
+    assert by_key[("far-right", "de")]["recall"] == {"n": 1, "rate": 0.0}
+    assert by_key[("jihadist", "ar")]["other_flagged"] == {"n": 1, "rate": 1.0}
+    long = next(r for r in s["length"] if r["length"].startswith("long"))
+    assert long["recall"] == {"n": 1, "rate": 0.0}
+    cats = {r["category"]: r for r in s["categories"]}
+    assert cats["TVEC8"]["recall"] == 1.0 and cats["TVEC8"]["category_accuracy"] == 0.0
+    assert s["holdout"]["gab"]["recall"] == {"n": 1, "rate": 1.0}
 
 
 def test_write_docs(tmp_path) -> None:
@@ -49,6 +76,10 @@ def test_write_docs(tmp_path) -> None:
     for heading in (
         "## Overall",
         "## Per language",
+        "## Per movement and language",
+        "## Short posts vs long texts",
+        "## Per TVEC category",
+        "## Held-out source",
         "## Calibration",
         "## Tiers",
         "## Robustness to evasion",
