@@ -277,3 +277,7 @@ entry_hits = Table(
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_entry_hits_entry_at", "entry_id", "at"),
 )
+
+# Accountability tables (removal orders, evidence, lawful requests, audit checkpoints) live in
+# their own module on this MetaData.
+from takedown.storage import legal_tables as _legal_tables  # noqa: E402,F401
