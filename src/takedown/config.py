@@ -36,12 +36,32 @@ class Settings:
     mastodon_token: str = ""
     mastodon_webhook_secret: str = ""
     mastodon_status_removal: str = "admin"
+    audit_key_file: Path | None = None
+    audit_checkpoint_seconds: float = 3600.0
+    evidence_key_file: Path | None = None
+    evidence_retention_days: int = 183
+    sor_endpoint: str | None = None
+    sor_token: str = ""
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'takedown.db').resolve()}"
+
+    @property
+    def effective_audit_key_file(self) -> Path:
+        """The Ed25519 checkpoint key: a file, never a database row."""
+        return self.audit_key_file or self.data_dir / "audit-ed25519.pem"
+
+    @property
+    def audit_log_file(self) -> Path:
+        """The second copy of every signed checkpoint, beside the key."""
+        return self.effective_audit_key_file.with_name("audit-checkpoints.jsonl")
+
+    @property
+    def effective_evidence_key_file(self) -> Path:
+        return self.evidence_key_file or self.data_dir / "evidence.keys"
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -94,4 +114,18 @@ class Settings:
             mastodon_token=env.get("TAKEDOWN_MASTODON_TOKEN", ""),
             mastodon_webhook_secret=env.get("TAKEDOWN_MASTODON_WEBHOOK_SECRET", ""),
             mastodon_status_removal=env.get("TAKEDOWN_MASTODON_STATUS_REMOVAL", "admin"),
+            audit_key_file=_path(env.get("TAKEDOWN_AUDIT_KEY_FILE")),
+            audit_checkpoint_seconds=get_float(
+                "TAKEDOWN_AUDIT_CHECKPOINT_SECONDS", cls.audit_checkpoint_seconds
+            ),
+            evidence_key_file=_path(env.get("TAKEDOWN_EVIDENCE_KEY_FILE")),
+            evidence_retention_days=get_int(
+                "TAKEDOWN_EVIDENCE_RETENTION_DAYS", cls.evidence_retention_days
+            ),
+            sor_endpoint=env.get("TAKEDOWN_SOR_ENDPOINT") or None,
+            sor_token=env.get("TAKEDOWN_SOR_TOKEN", ""),
         )
+
+
+def _path(raw: str | None) -> Path | None:
+    return Path(raw) if raw else None

@@ -53,6 +53,7 @@ sor_statements = Table(
     Column("puid", String(500), nullable=False, unique=True),
     Column("body", JSON, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
     Column("submitted_at", UtcDateTime(), nullable=True),
     Column("tdb_uuid", String(64), nullable=True),
 )
