@@ -18,6 +18,7 @@ from takedown.api.routes import (
     connectors,
     ledger,
     lookup,
+    removal_orders,
     reports,
     review,
     submissions,
@@ -52,7 +53,9 @@ def create_app(
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (submissions, banks, ledger, lookup, reports, appeals, review, connectors):
+    for module in (
+        submissions, banks, ledger, lookup, reports, appeals, review, connectors, removal_orders
+    ):
         app.include_router(module.router)
     mount_review_ui(app)
 
