@@ -4,8 +4,9 @@ of what was accepted, and a PUID look-up before resending.
 The database creates none of a batch when any statement is invalid (422, errors keyed
 `statement_N`), and refuses a PUID it already holds. So a statement already attempted once is
 first looked up (`GET /api/v1/statement/existing-puid/{puid}`: 302 found, 404 not) and only
-sent if absent: a timeout after the database committed cannot create a duplicate. Server errors
-and timeouts are retried with backoff; client errors are not (they need a fix, not a retry).
+sent if absent: a timeout after the database committed cannot create a duplicate. Look-ups are
+retried in place; a batch whose outcome is unknown (timeout, server error) is retried as a new
+round, which looks its PUIDs up first. Client errors are not retried (they need a fix).
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ class TdbClient:
         self.backoff = backoff
         self.sleep = sleep
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _request(self, method: str, path: str, *, retry: bool, **kwargs: Any) -> httpx.Response:
         last = "no attempt made"
-        for attempt in range(1, self.max_attempts + 1):
+        attempts = self.max_attempts if retry else 1
+        for attempt in range(1, attempts + 1):
             try:
                 response = self.http.request(
                     method,
@@ -68,13 +70,15 @@ class TdbClient:
                 if response.status_code < 500 and response.status_code != 429:
                     return response
                 last = f"HTTP {response.status_code}"
-            if attempt < self.max_attempts:
+            if attempt < attempts:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
-        raise DeliveryError(f"{method} {path} failed after {self.max_attempts} attempts: {last}")
+        raise DeliveryError(f"{method} {path} failed after {attempts} attempt(s): {last}")
 
     def existing(self, puid: str) -> str | None:
         """The database's uuid for `puid`, or None when it holds no such statement."""
-        response = self._request("GET", f"/api/v1/statement/existing-puid/{quote(puid)}")
+        response = self._request(
+            "GET", f"/api/v1/statement/existing-puid/{quote(puid)}", retry=True
+        )
         if response.status_code == 404:
             return None
         if response.status_code == 302:
@@ -85,7 +89,9 @@ class TdbClient:
         """Create 1–100 statements; returns puid → uuid for those created."""
         if not 1 <= len(statements) <= MAX_BATCH:
             raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} statements")
-        response = self._request("POST", "/api/v1/statements", json={"statements": statements})
+        response = self._request(
+            "POST", "/api/v1/statements", retry=False, json={"statements": statements}
+        )
         if response.status_code == 422:
             errors = response.json().get("errors", {})
             raise InvalidInput(f"the Transparency Database rejected the batch: {errors}")
@@ -107,11 +113,13 @@ def submit_pending(
     *,
     batch_size: int = MAX_BATCH,
     actor: str = "automation",
+    rounds: int = 5,
 ) -> SubmitResult:
     """Send every stored, unsubmitted statement; each batch's outcome is committed before the
-    next is sent. `conn_factory` opens a transaction (engine.begin)."""
+    next is sent. `conn_factory` opens a transaction (engine.begin). A batch that fails with an
+    unknown outcome is tried again (up to `rounds` times in all), PUIDs looked up first."""
     batch_size = max(1, min(MAX_BATCH, batch_size))
-    accepted = found = 0
+    accepted = found = failures = 0
     while True:
         with conn_factory() as conn:
             rows = _unsent(conn, batch_size)
@@ -129,8 +137,17 @@ def submit_pending(
                 if uuid is not None:
                     known[row.puid] = uuid
         to_send = [dict(r.body) for r in rows if r.puid not in known]
-        created = client.submit(to_send) if to_send else {}
-        if not created and not known:
+        try:
+            created = client.submit(to_send) if to_send else {}
+        except DeliveryError:
+            failures += 1
+            if failures >= rounds:
+                raise
+            client.sleep(client.backoff * 2 ** (failures - 1))
+            created = {}
+            if not known:
+                continue
+        if not created and not known and to_send:
             raise DeliveryError("the Transparency Database accepted none of the batch")
         with conn_factory() as conn:
             now = datetime.now(UTC)
