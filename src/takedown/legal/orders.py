@@ -34,7 +34,7 @@ from takedown.review.service import Reviewer
 from takedown.storage.ledger import append_event
 from takedown.storage.legal_tables import removal_orders
 from takedown.storage.reviews import SqlReviewStore
-from takedown.storage.tables import cases, submissions
+from takedown.storage.tables import cases, decisions, submissions
 
 OPEN_STATES = (OrderState.RECEIVED.value, OrderState.PAUSED.value)
 ACTIONS = ("remove", "restrict")
@@ -359,9 +359,56 @@ class RemovalOrders:
         )
         return self.get(order_id)
 
+    def reconcile(self) -> list[int]:
+        """Mark running orders actioned whose item was removed or restricted some other way
+        (the worker's removal-order rule for the `metadata.removal_order` alias, a reviewer
+        deciding the case directly): the action time is the decision's, or the order's
+        receipt when the item was already down."""
+        done: list[int] = []
+        rows = self.conn.execute(
+            select(removal_orders).where(
+                removal_orders.c.state == OrderState.RECEIVED.value,
+                removal_orders.c.item_id.is_not(None),
+            )
+        ).all()
+        for row in rows:
+            decision = self.conn.execute(
+                select(decisions.c.id, decisions.c.action, decisions.c.created_at)
+                .join(submissions, submissions.c.id == decisions.c.submission_id)
+                .where(submissions.c.item_id == row.item_id, decisions.c.action.in_(ACTIONS))
+                .order_by(decisions.c.id)
+                .limit(1)
+            ).first()
+            if decision is None:
+                continue
+            at = max(decision.created_at, row.received_at)
+            self.conn.execute(
+                update(removal_orders)
+                .where(removal_orders.c.id == row.id)
+                .values(state=OrderState.ACTIONED.value, action=decision.action, actioned_at=at)
+            )
+            append_event(
+                self.conn,
+                "removal_order.actioned",
+                _subject(int(row.id)),
+                {
+                    "order_id": int(row.id),
+                    "action": decision.action,
+                    "item_id": row.item_id,
+                    "decision_id": int(decision.id),
+                    "within_deadline": within_deadline(row.deadline_at, at),
+                    "seconds_from_receipt": int((at - row.received_at).total_seconds()),
+                    "via": "decision",
+                },
+                actor="automation",
+            )
+            done.append(int(row.id))
+        return done
+
     def tick(self) -> list[tuple[int, int]]:
-        """Send the 30- and 50-minute warnings (and the overdue one) that are due; returns
-        (order id, minutes) for each warning written."""
+        """Reconcile, then send the 30- and 50-minute warnings (and the overdue one) that are
+        due; returns (order id, minutes) for each warning written."""
+        self.reconcile()
         now = self.clock()
         sent: list[tuple[int, int]] = []
         rows = self.conn.execute(

@@ -125,9 +125,9 @@ def compute(events: Iterable[Event], start: datetime, end: datetime) -> Figures:
     days: Counter[str] = Counter()
     automation: Counter[str] = Counter()
     for event in events:
-        in_period = start <= event.at < end
         if event.at >= end:
-            break
+            continue
+        in_period = start <= event.at
         fig.events_in_period += in_period
         kind, item, p = event.type, _item(event), event.payload
         if kind == "submission.received" and item:
@@ -138,7 +138,9 @@ def compute(events: Iterable[Event], start: datetime, end: datetime) -> Figures:
                 notices.append((item, event.at))
         elif kind == "removal_order.received":
             if p.get("item_id"):
-                ordered.setdefault(str(p["item_id"]), event.at)
+                received = p.get("received_at")
+                began = datetime.fromisoformat(received) if received else event.at
+                ordered.setdefault(str(p["item_id"]), began)
             if in_period:
                 orders[int(p["order_id"])] = {"state": "open", "reason": None}
         elif kind.startswith("removal_order.") and int(p.get("order_id", 0)) in orders:

@@ -1,4 +1,5 @@
-"""accountability: audit checkpoints, removal orders, statements of reasons, evidence, lawful requests
+"""accountability: audit checkpoints, removal orders, statements of reasons, evidence,
+lawful requests
 
 Revision ID: 0005
 Revises: 0003
