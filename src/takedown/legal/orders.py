@@ -28,12 +28,10 @@ from takedown.legal.clock import (
     view,
     within_deadline,
 )
-from takedown.review.appeals import AppealService
-from takedown.review.rules import MAX_PRIORITY
-from takedown.review.service import Reviewer
+from takedown.legal.order_cases import decide_item, submission_row
+from takedown.legal.order_cases import queue_case as move_to_queue
 from takedown.storage.ledger import append_event
 from takedown.storage.legal_tables import removal_orders
-from takedown.storage.reviews import SqlReviewStore
 from takedown.storage.tables import cases, decisions, submissions
 
 OPEN_STATES = (OrderState.RECEIVED.value, OrderState.PAUSED.value)
@@ -136,7 +134,11 @@ class RemovalOrders:
         ).inserted_primary_key
         assert inserted is not None
         order_id = int(inserted[0])
-        case_id = self._queue_case(order_id, order, deadline) if queue_case else None
+        case_id = None
+        if queue_case:
+            case_id = move_to_queue(
+                self.conn, order_id, order.authority, order.item_id, deadline, now
+            )
         append_event(
             self.conn,
             "removal_order.received",
@@ -155,52 +157,6 @@ class RemovalOrders:
             at=now,
         )
         return self.get(order_id)
-
-    def _submission(self, item_id: str | None) -> Any:
-        if not item_id:
-            return None
-        return self.conn.execute(
-            select(submissions.c.id).where(submissions.c.item_id == item_id)
-        ).first()
-
-    def _queue_case(self, order_id: int, order: NewOrder, deadline: datetime) -> int | None:
-        """Put the item at the top of the review queue with the order's deadline."""
-        sub = self._submission(order.item_id)
-        if sub is None:
-            return None
-        case = self.conn.execute(
-            select(cases.c.id, cases.c.state)
-            .where(cases.c.submission_id == sub.id)
-            .order_by(cases.c.id.desc())
-            .limit(1)
-        ).first()
-        if case is not None and case.state in ("open", "escalated"):
-            self.conn.execute(
-                update(cases)
-                .where(cases.c.id == case.id)
-                .values(due_at=deadline, priority=MAX_PRIORITY, updated_at=self.clock())
-            )
-            return int(case.id)
-        if case is not None:
-            return int(case.id)
-        store = SqlReviewStore(self.conn)
-        latest = store.latest_decision(int(sub.id))
-        case_id = store.open_case(
-            int(sub.id),
-            state="open",
-            priority=MAX_PRIORITY,
-            label=latest[2].label if latest else "TVEC0",
-            reason=f"Removal order #{order_id} from {order.authority}"[:2000],
-        )
-        self.conn.execute(update(cases).where(cases.c.id == case_id).values(due_at=deadline))
-        append_event(
-            self.conn,
-            "case.opened",
-            f"case:{case_id}",
-            {"item_id": order.item_id, "priority": MAX_PRIORITY, "source": "removal_order"},
-            actor="automation",
-        )
-        return case_id
 
     def action(
         self,
@@ -223,7 +179,15 @@ class RemovalOrders:
             )
         now = self.clock()
         deadline = datetime.fromisoformat(order["deadline_at"])
-        decision_id = self._decide_item(order, actor, action, label, reviewer_key_id)
+        decision_id = decide_item(
+            self.conn,
+            order,
+            actor=actor,
+            action=action,
+            label=label,
+            key_id=reviewer_key_id,
+            webhook_urls=self.webhook_urls,
+        )
         met = within_deadline(deadline, now)
         self.conn.execute(
             update(removal_orders)
@@ -248,28 +212,6 @@ class RemovalOrders:
             at=now,
         )
         return self.get(order_id)
-
-    def _decide_item(
-        self, order: dict[str, Any], actor: str, action: str, label: str, key_id: int
-    ) -> int | None:
-        sub = self._submission(order["item_id"])
-        if sub is None:
-            return None
-        store = SqlReviewStore(self.conn)
-        case = store.latest_case(int(sub.id))
-        if case is None or case["state"] not in ("open", "escalated"):
-            latest = store.latest_decision(int(sub.id))
-            return None if latest is None else latest[0]
-        service = AppealService(store, webhook_urls=self.webhook_urls)
-        reason = f"Removal order #{order['id']} from {order['authority']}: {order['legal_basis']}"
-        outcome = service.decide(
-            int(case["id"]),
-            Reviewer(key_id=key_id, actor=actor, is_lead=True),
-            action=action,
-            label=label,
-            reason=reason[:2000],
-        )
-        return outcome.decision_id
 
     def confirm(self, order_id: int, *, reference: str, actor: str) -> dict[str, Any]:
         """Record the confirmation sent to the authority (TCO Annex II)."""
@@ -342,7 +284,7 @@ class RemovalOrders:
                 warned_minutes=0,
             )
         )
-        sub = self._submission(order["item_id"])
+        sub = submission_row(self.conn, order["item_id"])
         if sub is not None:
             self.conn.execute(
                 update(cases)
