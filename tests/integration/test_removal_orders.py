@@ -220,3 +220,24 @@ def test_api_and_queue_banner(client: TestClient) -> None:
     assert client.post(f"/v1/removal-orders/{order_id}/resume", headers=reviewer).status_code == 200
     acted = client.post(f"/v1/removal-orders/{order_id}/action", headers=reviewer, json={})
     assert acted.json()["state"] == "actioned"
+
+
+def test_auditor_endpoints(client: TestClient) -> None:
+    integrator = _key(client, Role.INTEGRATOR)
+    auditor = _key(client, Role.AUDITOR)
+    body = {
+        "authority": "Europol IRU",
+        "legal_basis": "TCO Art 3",
+        "authority_contact": "iru@example.org",
+        "url": "https://forum.example/t/1",
+    }
+    assert client.post("/v1/removal-orders", json=body, headers=integrator).status_code == 201
+    client.app.state.runtime.accountability.checkpoint()  # type: ignore[attr-defined]
+    verified = client.get("/v1/audit/verify", headers=auditor).json()
+    assert verified["ok"] is True and verified["signed_through"] == verified["events"]
+    today = datetime.now(UTC).date().isoformat()
+    figures = client.get(f"/v1/transparency?from={today}&to={today}", headers=auditor).json()
+    assert figures["removal_orders"]["received"] == 1
+    assert client.get("/v1/audit/verify", headers=integrator).status_code == 403
+    bad = client.get("/v1/transparency?from=yesterday&to=today", headers=auditor)
+    assert bad.status_code == 400

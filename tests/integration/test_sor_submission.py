@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from fake_tdb import TOKEN, FakeTdb
 from takedown.core.errors import AuthError, DeliveryError
 from takedown.reports.tdb_client import TdbClient, submit_pending
+from takedown.storage.ledger import iter_events
 from takedown.storage.legal_tables import sor_statements
 
 NOW = datetime(2026, 4, 2, tzinfo=UTC)
@@ -78,6 +79,9 @@ def test_batches_of_at_most_100_and_a_record_of_each(engine: Engine) -> None:
         rows = conn.execute(select(sor_statements.c.puid, sor_statements.c.tdb_uuid)).all()
     assert all(uuid == fake.statements[puid]["uuid"] for puid, uuid in rows)
     assert submit_pending(engine.begin, _client(fake)).accepted == 0  # nothing left to send
+    with engine.connect() as conn:
+        ledger = repr([(e.type, e.payload) for e in iter_events(conn)])
+    assert "sor.submitted" in ledger and TOKEN not in ledger and "fake-token" not in ledger
 
 
 def test_a_lost_response_is_looked_up_not_duplicated(engine: Engine) -> None:

@@ -14,6 +14,7 @@ from takedown.api import problems
 from takedown.api.limits import BodyLimitMiddleware
 from takedown.api.routes import (
     appeals,
+    audit,
     banks,
     connectors,
     ledger,
@@ -53,9 +54,9 @@ def create_app(
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (
-        submissions, banks, ledger, lookup, reports, appeals, review, connectors, removal_orders
-    ):
+    for module in (submissions, banks, ledger, lookup, reports, appeals, review, connectors):
+        app.include_router(module.router)
+    for module in (removal_orders, audit):  # accountability (legal/, reports/)
         app.include_router(module.router)
     mount_review_ui(app)
 

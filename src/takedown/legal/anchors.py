@@ -180,12 +180,14 @@ class AuditResult:
     checkpoints: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    signed_through: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
             "events": self.events,
             "checkpoints": self.checkpoints,
+            "signed_through": self.signed_through,
             "first_bad_seq": self.first_bad_seq,
             "problem": self.problem,
         }
@@ -257,7 +259,7 @@ def verify_audit(
                 f"{point.at.isoformat()} names another hash for seq {point.seq}",
             )
         good_seq = point.seq
-    return AuditResult(True, count, len(points))
+    return AuditResult(True, count, len(points), signed_through=good_seq)
 
 
 def _dedupe(points: Iterable[Checkpoint]) -> list[Checkpoint]:
