@@ -17,20 +17,8 @@ from typing import Any
 
 from takedown.core.errors import InvalidInput, TakedownError
 
-VIDEO_EXTENSIONS = {
-    ".mp4",
-    ".m4v",
-    ".mov",
-    ".webm",
-    ".mkv",
-    ".avi",
-    ".mpg",
-    ".mpeg",
-    ".3gp",
-    ".flv",
-    ".wmv",
-    ".ts",
-}
+VIDEO_EXTENSIONS = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".3gp",
+                    ".flv", ".wmv", ".ts"}
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_FILE_BYTES = 2 * 1024**3
 
@@ -78,11 +66,8 @@ def hash_file(path: Path) -> dict[str, Any]:
         from takedown.signals.pdq import pdq_hash
 
         result = pdq_hash(data)
-        signals |= {
-            "pdq": result.hash,
-            "pdq_quality": result.quality,
-            "pdq_low_quality": result.low_quality,
-        }
+        signals |= {"pdq": result.hash, "pdq_quality": result.quality,
+                    "pdq_low_quality": result.low_quality}
     elif kind == "video":
         from takedown.signals.vpdq import features_to_value, hash_video_file
 

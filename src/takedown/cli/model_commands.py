@@ -31,7 +31,6 @@ def default_data_dir() -> Path:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     model = subparsers.add_parser("model", help="train and evaluate the text classifier")
     verbs = model.add_subparsers(dest="model_command", metavar="VERB")
-
     def model_help(args: argparse.Namespace) -> int:
         model.print_help(sys.stderr)
         return 2

@@ -27,10 +27,9 @@ def register(subparsers: Any) -> None:
     explain_parser = verbs.add_parser("explain", help="show how a policy decides on findings")
     explain_parser.add_argument("file", help="policy YAML file, or 'default'")
     explain_parser.add_argument(
-        "--findings",
-        required=True,
+        "--findings", required=True,
         help="JSON (inline or a file): a list of findings, or an object with 'findings', "
-        "'kind', 'report_count', 'account_risk', 'removal_order'",
+             "'kind', 'report_count', 'account_risk', 'removal_order'",
     )
     explain_parser.add_argument("--kind", help="submission kind (overrides the JSON's 'kind')")
     explain_parser.add_argument("--json", action="store_true", help="print only the decision JSON")
@@ -65,18 +64,14 @@ def explain_command(args: argparse.Namespace) -> int:
         return 0
     explanation = explain(policy, context)
     decision = explanation.decision
-    print(
-        f"policy {policy.name} {policy.version_tag}; {len(context.findings)} finding(s), "
-        f"kind={context.kind.value}, reports={context.report_count}, "
-        f"account_risk={context.account_risk:g}, removal_order={context.removal_order}"
-    )
+    print(f"policy {policy.name} {policy.version_tag}; {len(context.findings)} finding(s), "
+          f"kind={context.kind.value}, reports={context.report_count}, "
+          f"account_risk={context.account_risk:g}, removal_order={context.removal_order}")
     for line in explanation.lines():
         print(f"  {line}")
-    print(
-        f"decision: {decision.action.value} ({decision.label}) by rule "
-        f"{decision.provenance.rule}, priority {decision.priority}, "
-        f"case {'yes' if decision.open_case else 'no'}"
-    )
+    print(f"decision: {decision.action.value} ({decision.label}) by rule "
+          f"{decision.provenance.rule}, priority {decision.priority}, "
+          f"case {'yes' if decision.open_case else 'no'}")
     if decision.shadow:
         print(f"shadow rules that would have fired: {', '.join(decision.shadow)}")
     print(f"grounds: {decision.grounds}")
