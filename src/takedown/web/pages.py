@@ -97,7 +97,6 @@ def queue_page(request: Request) -> Response:
     with request.app.state.runtime.engine.connect() as conn:
         rows = casework.queue(conn, states=[view])
         appeals = casework.appeal_queue(conn, limit=1000)
-    with request.app.state.runtime.engine.begin() as conn:
         orders = request.app.state.runtime.accountability.orders(conn).listing(open_only=True)
     return render.page(
         "queue.html",
