@@ -358,6 +358,18 @@ class RemovalOrders:
         ).all()
         for row in rows:
             for minutes in due_warnings(row.deadline_at, now, int(row.warned_minutes)):
+                # compare-and-set, so two housekeeping processes never both send a warning
+                claimed = self.conn.execute(
+                    update(removal_orders)
+                    .where(
+                        removal_orders.c.id == row.id,
+                        removal_orders.c.warned_minutes < minutes,
+                        removal_orders.c.state == OrderState.RECEIVED.value,
+                    )
+                    .values(warned_minutes=minutes)
+                ).rowcount
+                if not claimed:
+                    continue
                 remaining = int((row.deadline_at - now).total_seconds())
                 append_event(
                     self.conn,
@@ -368,9 +380,4 @@ class RemovalOrders:
                     at=now,
                 )
                 sent.append((int(row.id), minutes))
-                self.conn.execute(
-                    update(removal_orders)
-                    .where(removal_orders.c.id == row.id)
-                    .values(warned_minutes=minutes)
-                )
         return sent
