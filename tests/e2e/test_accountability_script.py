@@ -262,3 +262,51 @@ def test_report_formats(runtime: Runtime, tmp_path: Path) -> None:
     assert "TCO Article 7(3)" in text and text.count("<svg") == 3
     assert re.search(r"""(src|href)=["']?(https?:)?//""", text) is None  # nothing fetched
     assert "<script" not in text
+
+
+def test_cli_exports_and_reports(
+    runtime: Runtime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from takedown.cli.main import main
+
+    _script(runtime, tmp_path / "exports")
+    monkeypatch.setenv("TAKEDOWN_DATA_DIR", str(runtime.settings.data_dir))
+    monkeypatch.delenv("TAKEDOWN_DATABASE_URL", raising=False)
+    today = datetime.now(UTC).date().isoformat()
+    out = tmp_path / "sor.jsonl"
+    assert main(["sor", "export", "--from", today, "--to", today, "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) == 6 and all(validate(json.loads(line)) == [] for line in lines)
+    assert main(["sor", "validate", str(out)]) == 0
+    assert (
+        main(["sor", "export", "--from", "2020-01-01", "--to", "2020-01-02", "--out", str(out)])
+        == 0
+    )
+    assert out.read_text() == ""
+    assert (
+        main(
+            [
+                "report",
+                "build",
+                "--from",
+                today,
+                "--to",
+                today,
+                "--format",
+                "json",
+                "--out",
+                str(tmp_path / "r"),
+            ]
+        )
+        == 0
+    )
+    built = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert built["items_actioned"] == 4
+    assert (
+        main(["report", "build", "--from", "tomorrow", "--to", today, "--out", str(tmp_path / "r")])
+        == 2
+    )
+    assert main(["audit", "verify"]) == 0

@@ -168,3 +168,17 @@ def test_cli_verify_exits_non_zero_naming_the_event(
     capsys.readouterr()
     assert main(["audit", "verify"]) == 7
     assert "event 4" in capsys.readouterr().err
+
+
+def test_checkpoints_follow_the_schedule(engine: Engine, settings: Settings) -> None:
+    now = [T0]
+    acc = Accountability(
+        engine, settings.with_(audit_checkpoint_seconds=3600), clock=lambda: now[0]
+    )
+    _append(engine, 2, 1)
+    assert acc.housekeeping()["checkpoint"] == 2
+    _append(engine, 1, 3)
+    now[0] = T0 + timedelta(minutes=59)
+    assert acc.housekeeping()["checkpoint"] is None  # not due yet
+    now[0] = T0 + timedelta(minutes=61)
+    assert acc.housekeeping()["checkpoint"] == 3
