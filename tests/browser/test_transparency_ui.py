@@ -95,7 +95,9 @@ def test_html_report_renders_offline(
     page.close()
 
 
-def test_open_order_shows_above_the_queue(chromium: Any, live_server: Any) -> None:
+def test_open_order_shows_above_the_queue(
+    chromium: Any, live_server: Any, screenshots: Path | None
+) -> None:
     reviewer = live_server.key(Role.REVIEWER, "ann")
     integrator = live_server.key(Role.INTEGRATOR, "forum")
     with httpx.Client(base_url=live_server.url, timeout=10) as http:
@@ -122,4 +124,6 @@ def test_open_order_shows_above_the_queue(chromium: Any, live_server: Any) -> No
     assert "Europol IRU" in text and "left" in text
     remaining = int(banner.locator("li").get_attribute("data-remaining") or 0)
     assert 27 * 60 < remaining <= 29 * 60
+    if screenshots is not None:
+        banner.screenshot(path=str(screenshots / "removal-order-banner.png"))
     page.close()
