@@ -310,3 +310,78 @@ def test_cli_exports_and_reports(
         == 2
     )
     assert main(["audit", "verify"]) == 0
+
+
+def test_cli_order_and_request_workflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from takedown.cli.main import main
+
+    monkeypatch.setenv("TAKEDOWN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("TAKEDOWN_DATABASE_URL", raising=False)
+
+    def run(*argv: str) -> dict[str, object]:
+        assert main(list(argv)) == 0, argv
+        return json.loads(capsys.readouterr().out.splitlines()[-1])  # type: ignore[no-any-return]
+
+    order = run(
+        "order",
+        "receive",
+        "--authority",
+        "Europol IRU",
+        "--legal-basis",
+        "TCO Art 3",
+        "--contact",
+        "iru@example.org",
+        "--url",
+        "https://forum.example/t/8",
+    )
+    oid = str(order["id"])
+    assert (
+        run(
+            "order",
+            "unmet",
+            oid,
+            "--reason",
+            "missing_information",
+            "--detail",
+            "which post?",
+            "--by",
+            "ops",
+        )["state"]
+        == "paused"
+    )
+    assert main(["order", "action", oid, "--by", "ops"]) == 4  # paused: a conflict
+    capsys.readouterr()
+    assert run("order", "resume", oid, "--by", "ops")["state"] == "received"
+    assert run("order", "action", oid, "--by", "ops")["state"] == "actioned"
+    assert run("order", "confirm", oid, "--reference", "Annex II", "--by", "ops")["state"] == (
+        "confirmed"
+    )
+    assert run("order", "list", "--open")["orders"] == []
+    req = run(
+        "request",
+        "receive",
+        "--authority",
+        "BKA",
+        "--legal-basis",
+        "StPO",
+        "--contact",
+        "bka@example.de",
+        "--item",
+        "nothing-here",
+        "--by",
+        "kim",
+    )
+    assert main(["request", "export", str(req["id"]), "--out", str(tmp_path), "--by", "kim"]) == 4
+    capsys.readouterr()
+    run("request", "decide", str(req["id"]), "--approve", "--reason", "ok", "--lead", "kim")
+    package = Path(
+        str(
+            run("request", "export", str(req["id"]), "--out", str(tmp_path), "--by", "kim")[
+                "package"
+            ]
+        )
+    )
+    assert (package / "manifest.sig").exists()
+    assert main(["audit", "checkpoint"]) == 0 and main(["audit", "verify"]) == 0
