@@ -41,6 +41,12 @@ class Settings:
     hub_database_url: str | None = None
     hub_dispute_votes: int = 2
     hub_rate_per_minute: int = 600
+    audit_key_file: Path | None = None
+    audit_checkpoint_seconds: float = 3600.0
+    evidence_key_file: Path | None = None
+    evidence_retention_days: int = 183
+    sor_endpoint: str | None = None
+    sor_token: str = ""
 
     @property
     def effective_database_url(self) -> str:
@@ -53,6 +59,18 @@ class Settings:
         if self.hub_database_url:
             return self.hub_database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+    def effective_audit_key_file(self) -> Path:
+        """The Ed25519 checkpoint key: a file, never a database row."""
+        return self.audit_key_file or self.data_dir / "audit-ed25519.pem"
+
+    @property
+    def audit_log_file(self) -> Path:
+        """The second copy of every signed checkpoint, beside the key."""
+        return self.effective_audit_key_file.with_name("audit-checkpoints.jsonl")
+
+    @property
+    def effective_evidence_key_file(self) -> Path:
+        return self.evidence_key_file or self.data_dir / "evidence.keys"
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -111,4 +129,18 @@ class Settings:
             hub_database_url=env.get("TAKEDOWN_HUB_DATABASE_URL") or None,
             hub_dispute_votes=get_int("TAKEDOWN_HUB_DISPUTE_VOTES", cls.hub_dispute_votes),
             hub_rate_per_minute=get_int("TAKEDOWN_HUB_RATE_PER_MINUTE", cls.hub_rate_per_minute),
+            audit_key_file=_path(env.get("TAKEDOWN_AUDIT_KEY_FILE")),
+            audit_checkpoint_seconds=get_float(
+                "TAKEDOWN_AUDIT_CHECKPOINT_SECONDS", cls.audit_checkpoint_seconds
+            ),
+            evidence_key_file=_path(env.get("TAKEDOWN_EVIDENCE_KEY_FILE")),
+            evidence_retention_days=get_int(
+                "TAKEDOWN_EVIDENCE_RETENTION_DAYS", cls.evidence_retention_days
+            ),
+            sor_endpoint=env.get("TAKEDOWN_SOR_ENDPOINT") or None,
+            sor_token=env.get("TAKEDOWN_SOR_TOKEN", ""),
         )
+
+
+def _path(raw: str | None) -> Path | None:
+    return Path(raw) if raw else None

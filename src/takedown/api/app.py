@@ -14,10 +14,12 @@ from takedown.api import problems
 from takedown.api.limits import BodyLimitMiddleware
 from takedown.api.routes import (
     appeals,
+    audit,
     banks,
     connectors,
     ledger,
     lookup,
+    removal_orders,
     reports,
     review,
     submissions,
@@ -53,6 +55,8 @@ def create_app(
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     for module in (submissions, banks, ledger, lookup, reports, appeals, review, connectors):
+        app.include_router(module.router)
+    for module in (removal_orders, audit):  # accountability (legal/, reports/)
         app.include_router(module.router)
     mount_review_ui(app)
 

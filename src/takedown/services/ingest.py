@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from takedown.core.content import Submission
 from takedown.core.errors import InvalidInput, NotFound
+from takedown.legal.orders import NewOrder, RemovalOrders
 from takedown.queue.base import WorkQueue
 from takedown.storage import submissions as subs
 from takedown.storage.db import reading
@@ -48,11 +49,31 @@ def accept(
                     {**item.payload_summary(), "account_id": item.account_id, "source": source},
                     actor=actor,
                 )
+                if item.metadata.get("removal_order"):
+                    _order_alias(conn, item, actor)
             results.append(Accepted(item.item_id, row_id, created))
     new_ids = [r.row_id for r in results if r.created]
     if new_ids:
         queue.publish(new_ids)
     return results
+
+
+def _order_alias(conn: Connection, item: Submission, actor: str) -> None:
+    """`metadata.removal_order` (true, or an object with authority, legal_basis and contact)
+    still works: it files a removal order resource for the item; the worker opens its case
+    with the order's deadline."""
+    given = item.metadata.get("removal_order")
+    info = given if isinstance(given, dict) else {}
+    RemovalOrders(conn).receive(
+        NewOrder(
+            authority=str(info.get("authority") or "unnamed authority (metadata.removal_order)"),
+            legal_basis=str(info.get("legal_basis") or "Regulation (EU) 2021/784, Article 3"),
+            authority_contact=str(info.get("contact") or "not given"),
+            item_id=item.item_id,
+        ),
+        actor=actor,
+        queue_case=False,
+    )
 
 
 def status(engine: Engine, item_id: str) -> dict[str, object]:

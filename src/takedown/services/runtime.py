@@ -24,6 +24,7 @@ from takedown.index.factory import make_index
 from takedown.policy import PolicyDecider, load_default_policy, load_policy
 from takedown.queue.base import WorkQueue, make_queue
 from takedown.services import mastodon
+from takedown.services.accountability import Accountability
 from takedown.services.banks_follow import BankFollower
 from takedown.services.delivery import Deliverer
 from takedown.services.exchange_evidence import ProvenanceDetector
@@ -98,6 +99,7 @@ class Runtime:
             if self.mastodon
             else None,
         )
+        self.accountability = Accountability(self.engine, settings)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -122,7 +124,8 @@ class Runtime:
     def start(self, *, workers: bool = True, delivery: bool = True) -> None:
         self._stop.clear()
         jobs: list[tuple[str, Callable[[], None]]] = [
-            ("banks", lambda: self.follower.run_forever(self._stop))
+            ("banks", lambda: self.follower.run_forever(self._stop)),
+            ("accountability", lambda: self.accountability.run_forever(self._stop)),
         ]
         if self.exchange is not None:
             jobs.extend(self.exchange.jobs(self._stop))

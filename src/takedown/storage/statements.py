@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, select
 
 from takedown.core.errors import NotFound
 from takedown.storage.casework import is_removal_order
+from takedown.storage.legal_tables import removal_orders
 from takedown.storage.tables import appeals, cases, decisions, findings, reports, submissions
 
 
@@ -80,8 +81,16 @@ def statement_facts(conn: Connection, decision_id: int) -> dict[str, Any]:
                 select(func.count()).select_from(reports).where(reports.c.submission_id == sub_id)
             ).scalar_one()
         ),
-        "removal_order": is_removal_order(row.source, row.meta),
+        "removal_order": is_removal_order(row.source, row.meta) or _ordered(conn, row.item_id),
         "case_id": None if case_id is None else int(case_id),
         "appeal_id": None if appeal is None else int(appeal.id),
         "supersedes": [int(i) for i in earlier],
     }
+
+
+def _ordered(conn: Connection, item_id: str) -> bool:
+    """A removal order resource names the item (takedown.legal.orders)."""
+    found = conn.execute(
+        select(removal_orders.c.id).where(removal_orders.c.item_id == item_id).limit(1)
+    ).first()
+    return found is not None

@@ -282,3 +282,4 @@ entry_hits = Table(
 # keeps `metadata` complete for migrations and their check.
 from takedown.storage import exchange_tables as _exchange_tables  # noqa: E402,F401
 from takedown.storage import entry_labels as _entry_labels  # noqa: E402,F401
+from takedown.storage import legal_tables as _legal_tables  # noqa: E402,F401

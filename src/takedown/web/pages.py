@@ -97,6 +97,7 @@ def queue_page(request: Request) -> Response:
     with request.app.state.runtime.engine.connect() as conn:
         rows = casework.queue(conn, states=[view])
         appeals = casework.appeal_queue(conn, limit=1000)
+        orders = request.app.state.runtime.accountability.orders(conn).listing(open_only=True)
     return render.page(
         "queue.html",
         request,
@@ -106,6 +107,7 @@ def queue_page(request: Request) -> Response:
         views=_views(session.is_lead),
         open_appeals=len(appeals),
         actions=[ACTIONS[3], *ACTIONS[:3]],
+        orders=orders,
     )
 
 

@@ -90,3 +90,21 @@
     if (handled) event.preventDefault();
   });
 })();
+
+// Removal orders above the queue: count each running clock down once a second.
+(function () {
+  const items = Array.from(document.querySelectorAll("section.orders li[data-remaining]"))
+    .filter((li) => li.dataset.remaining !== "");
+  if (!items.length) return;
+  const started = Date.now();
+  const mmss = (s) => Math.floor(Math.abs(s) / 60) + ":" + String(Math.abs(s) % 60).padStart(2, "0");
+  setInterval(() => {
+    const elapsed = Math.floor((Date.now() - started) / 1000);
+    for (const li of items) {
+      const left = parseInt(li.dataset.remaining, 10) - elapsed;
+      const clock = li.querySelector(".clock");
+      if (clock) clock.textContent = left >= 0 ? mmss(left) + " left" : "overdue by " + mmss(left);
+      li.classList.toggle("overdue", left < 0);
+    }
+  }, 1000);
+})();
