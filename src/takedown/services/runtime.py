@@ -24,6 +24,7 @@ from takedown.index.factory import make_index
 from takedown.policy import PolicyDecider, load_default_policy, load_policy
 from takedown.queue.base import WorkQueue, make_queue
 from takedown.services import mastodon
+from takedown.services.accounts import AccountService
 from takedown.services.banks_follow import BankFollower
 from takedown.services.delivery import Deliverer
 from takedown.services.facts import StoredFacts
@@ -75,12 +76,15 @@ class Runtime:
         self._http = http_client or httpx.Client(timeout=10.0)
         self.delivery_wake = threading.Event()
         self.mastodon = self._mastodon_connector()
+        self.accounts = AccountService(self.engine, self.policy, settings,
+                                       mastodon_enabled=self.mastodon is not None)
         self.worker = Worker(
             self.engine,
             self.pipeline,
             settings,
             on_committed=lambda _id: self.delivery_wake.set(),
-            actioners=[mastodon.enqueue_action] if self.mastodon else [],
+            actioners=[*([mastodon.enqueue_action] if self.mastodon else []),
+                       self.accounts.on_item_decision],
         )
         self.deliverer = Deliverer(
             self.engine,

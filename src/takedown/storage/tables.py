@@ -277,3 +277,6 @@ entry_hits = Table(
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_entry_hits_entry_at", "entry_id", "at"),
 )
+
+# Account enforcement (#12) keeps its tables in their own module, registered on this metadata.
+from takedown.storage import account_tables as _account_tables  # noqa: E402,F401
