@@ -16,6 +16,7 @@ reported the account or any of its items when Takedown decided. It goes out as a
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -116,6 +117,8 @@ class AccountService:
         self.mastodon_enabled = mastodon_enabled
         self.detector = detector or AccountRiskDetector()
         self.index = EvaderIndex()
+        self.disabled_signals: frozenset[str] = frozenset()
+        """Risk signals to leave out (`evader` also skips linking); for ablation studies."""
         self._lock = threading.Lock()
         self.load_index()
 
@@ -202,7 +205,9 @@ class AccountService:
         hood_ids = store.neighbours(conn, account_id)
         hood = Neighbourhood(len(hood_ids), store.bad_neighbours(conn, hood_ids))
         links: list[EvaderLink] = []
-        if state is not AccountState.SUSPENDED and stats.posts <= EVADER_WINDOW_POSTS:
+        off = self.disabled_signals
+        if state is not AccountState.SUSPENDED and stats.posts <= EVADER_WINDOW_POSTS \
+                and "evader" not in off:
             fp = Fingerprint.of(account_id, display_name=row.get("display_name"),
                                 bio=row.get("bio"), avatar_pdq=row.get("avatar_pdq"),
                                 urls=stats.urls, media=stats.media, neighbours=hood_ids)
@@ -212,7 +217,9 @@ class AccountService:
                 store.upsert_link(conn, account_id, link.suspended_id, link.score,
                                   link.evidence, now)
         evader = links[0].score if links else float(row.get("evader_score") or 0.0)
-        assessment = self.detector.assess(stats, neighbourhood=hood, evader_score=evader)
+        evader = 0.0 if "evader" in off else evader
+        assessment = self.detector.assess(stats, neighbourhood=hood, evader_score=evader,
+                                          disabled=off)
         store.save(conn, account_id, risk=assessment.score, evader_score=evader,
                    reasons=[r.to_json() for r in assessment.reasons], updated_at=now)
         activity = max([now, *[datetime.fromtimestamp(t, UTC) for t in stats.recent[-1:]]])
@@ -466,8 +473,6 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _digest(target: str) -> str:
-    import hashlib
-
     return hashlib.sha256(target.encode("utf-8")).hexdigest()[:12]
 
 

@@ -79,12 +79,14 @@ def add_interactions(conn: Connection, items: Sequence[Interaction]) -> None:
 
 
 def neighbours(conn: Connection, account_id: str) -> set[str]:
-    """Accounts it follows, amplifies or replies to, and accounts amplifying or replying to it."""
+    """Accounts it follows or amplifies, and accounts amplifying it. Replies are left out:
+    answering an account (counter-speech does) is not endorsing it."""
     out = conn.execute(select(account_interactions.c.target_id).where(
-        account_interactions.c.account_id == account_id)).scalars()
+        account_interactions.c.account_id == account_id,
+        account_interactions.c.kind != "reply")).scalars()
     inbound = conn.execute(select(account_interactions.c.account_id).where(
         account_interactions.c.target_id == account_id,
-        account_interactions.c.kind != "follow")).scalars()
+        account_interactions.c.kind == "amplify")).scalars()
     return (set(out) | set(inbound)) - {account_id}
 
 
