@@ -163,12 +163,19 @@ class EvaderIndex:
     def __contains__(self, account_id: object) -> bool:
         return account_id in self._prints
 
-    @staticmethod
-    def _minhash(text: str) -> MinHash | None:
+    _permutations: object = None
+    _scheme: object = None
+
+    @classmethod
+    def _minhash(cls, text: str) -> MinHash | None:
         grams = shingles(text)
         if not grams:
             return None
-        sketch = MinHash(num_perm=NUM_PERM, seed=12)
+        if cls._permutations is None:
+            first = MinHash(num_perm=NUM_PERM, seed=12)
+            cls._permutations, cls._scheme = first.permutations, getattr(first, "scheme", None)
+        extra = {"scheme": cls._scheme} if cls._scheme is not None else {}
+        sketch = MinHash(num_perm=NUM_PERM, seed=12, permutations=cls._permutations, **extra)
         sketch.update_batch([g.encode("utf-8") for g in grams])
         return sketch
 

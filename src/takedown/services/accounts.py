@@ -37,17 +37,17 @@ from takedown.accounts.model import (
 from takedown.accounts.strikes import Strike, effective_strikes
 from takedown.actions.mastodon_events import MastodonRef
 from takedown.config import Settings
-from takedown.core.cases import CaseEvent, CaseState, transition
+from takedown.core.cases import CaseState
 from takedown.core.content import MEDIA_KINDS, Submission
 from takedown.core.decisions import ActionKind, Decision, Provenance
-from takedown.core.errors import Conflict, InvalidInput, NotFound
+from takedown.core.errors import InvalidInput
 from takedown.core.findings import Finding
 from takedown.core.taxonomy import VIOLATING
 from takedown.detect.account_risk import AccountRiskDetector, Neighbourhood
 from takedown.policy.accounts import AccountAction, AccountContext, AccountVerdict, evaluate_account
 from takedown.policy.model import Policy, finding_source
-from takedown.review.rules import clean_reason
-from takedown.services import mastodon
+from takedown.services import account_views, mastodon
+from takedown.services.account_appeals import AccountAppeals
 from takedown.storage import accounts as store
 from takedown.storage.db import reading
 from takedown.storage.ledger import append_event
@@ -119,7 +119,8 @@ class AccountService:
         self.index = EvaderIndex()
         self.disabled_signals: frozenset[str] = frozenset()
         """Risk signals to leave out (`evader` also skips linking); for ablation studies."""
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        self.appeals = AccountAppeals(self)
         self.load_index()
 
     # -- the evader index --------------------------------------------------------------------
@@ -128,7 +129,7 @@ class AccountService:
         with reading(self.engine) as conn:
             rows = list(store.suspended(conn))
             prints = [self._fingerprint(conn, row) for row in rows]
-        with self._lock:
+        with self.lock:
             for fp in prints:
                 self.index.add(fp)
         return len(prints)
@@ -211,7 +212,7 @@ class AccountService:
             fp = Fingerprint.of(account_id, display_name=row.get("display_name"),
                                 bio=row.get("bio"), avatar_pdq=row.get("avatar_pdq"),
                                 urls=stats.urls, media=stats.media, neighbours=hood_ids)
-            with self._lock:
+            with self.lock:
                 links = self.index.links(fp)
             for link in links[:5]:
                 store.upsert_link(conn, account_id, link.suspended_id, link.score,
@@ -241,7 +242,7 @@ class AccountService:
             and verdict.action is not AccountAction.SUSPEND
         if verdict.action is not AccountAction.NONE and not held_back and \
                 STATE_OF[verdict.action].severity > state.severity:
-            decided = self._decide(conn, account_id, verdict, context, actor="automation",
+            decided = self.decide_verdict(conn, account_id, verdict, context, actor="automation",
                                    now=now, extra={"risk": assessment.to_json(),
                                                    "links": [_link_json(x) for x in links[:3]]})
         return {"account_id": account_id, "risk": assessment.score, "evader_score": evader,
@@ -250,7 +251,7 @@ class AccountService:
 
     # -- decisions -----------------------------------------------------------------------------
 
-    def _decide(self, conn: Connection, account_id: str, verdict: AccountVerdict,
+    def decide_verdict(self, conn: Connection, account_id: str, verdict: AccountVerdict,
                 context: AccountContext, *, actor: str, now: datetime,
                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
         proactive = context.reports == 0
@@ -274,17 +275,17 @@ class AccountService:
             store.open_case(conn, account_id, state=CaseState.DECIDED.value,
                             priority=verdict.priority, reason=verdict.grounds,
                             decision_id=decision_id, now=now)
-        self._send(conn, account_id, decision_id, verdict, proactive)
+        self.send(conn, account_id, decision_id, verdict, proactive)
         if verdict.action is AccountAction.SUSPEND:
             row = store.get(conn, account_id)
             assert row is not None
             fp = self._fingerprint(conn, row)
-            with self._lock:
+            with self.lock:
                 self.index.add(fp)
         return {"decision_id": decision_id, "action": verdict.action.value,
                 "rule": verdict.rule, "proactive": proactive, "state": state.value}
 
-    def _send(self, conn: Connection, account_id: str, decision_id: int,
+    def send(self, conn: Connection, account_id: str, decision_id: int,
               verdict: AccountVerdict, proactive: bool, *, topic: str = TOPIC,
               reverses: ActionKind | None = None) -> None:
         payload = {"type": topic, "account_id": account_id, "decision_id": decision_id,
@@ -309,167 +310,29 @@ class AccountService:
                     "ref": MastodonRef("account", account_id).to_json(),
                     "reverses": reverses.value if reverses else None})
 
-    def decide_by_reviewer(self, account_id: str, *, action: str, reason: str, actor: str
-                           ) -> dict[str, Any]:
-        """A person decides an account case (or acts on an account directly)."""
-        try:
-            chosen = AccountAction(action)
-        except ValueError:
-            raise InvalidInput(f"unknown account action {action!r}",
-                               hint="one of none, warn, restrict, suspend") from None
-        if chosen is AccountAction.REVIEW:
-            raise InvalidInput("a reviewer decides; 'review' is not a decision")
-        text = clean_reason(reason)
-        now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            row = store.get(conn, account_id)
-            if row is None:
-                raise NotFound(f"no account {account_id!r}")
-            stats = store.stats_of(row)
-            context = AccountContext(risk=float(row["risk"]), evader=float(row["evader_score"]),
-                                     reports=store.report_count(conn, account_id),
-                                     posts=stats.posts,
-                                     label=str(stats.extra.get("label") or "TVEC0"))
-            verdict = AccountVerdict(chosen, context.label, text, "reviewer", self.policy.name,
-                                     self.policy.version_tag, 0, f"decided by {actor}")
-            for case in store.cases_for(conn, account_id):
-                if case["state"] == CaseState.OPEN.value:
-                    store.update_case(conn, int(case["id"]), state=transition(
-                        CaseState.OPEN, CaseEvent.DECIDE).value, decided_by=actor,
-                        updated_at=now)
-            result = self._decide(conn, account_id, verdict, context, actor=actor, now=now)
-            if chosen in (AccountAction.NONE, AccountAction.WARN):
-                store.save(conn, account_id, stats={**stats.to_json(), "extra": {
-                    **stats.extra, "cleared_risk": float(row["risk"])}})
-        return result
-
-    # -- appeals (as for items: a decided case is appealed, a second person rules) -------------
-
-    def appeal(self, account_id: str, *, appellant: str, reason: str, actor: str
-               ) -> dict[str, Any]:
-        text = clean_reason(reason)
-        appellant = appellant.strip()
-        if not appellant or len(appellant) > 256:
-            raise InvalidInput("'appellant' must be 1 to 256 characters")
-        now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            decided = [c for c in store.cases_for(conn, account_id)
-                       if c["state"] == CaseState.DECIDED.value]
-            if not decided:
-                raise Conflict(f"account {account_id!r} has no decided case to appeal",
-                               hint="only a suspension or restriction can be appealed")
-            case = decided[-1]
-            state = transition(CaseState.DECIDED, CaseEvent.APPEAL)
-            store.update_case(conn, int(case["id"]), state=state.value, appellant=appellant,
-                              appeal_reason=text, updated_at=now)
-            append_event(conn, "account.appealed", f"account:{account_id}",
-                         {"account_id": account_id, "case_id": int(case["id"])}, actor=actor)
-        return {"case_id": int(case["id"]), "state": state.value}
-
-    def decide_appeal(self, case_id: int, *, outcome: str, reason: str, actor: str
-                      ) -> dict[str, Any]:
-        event = {"uphold": CaseEvent.UPHOLD, "overturn": CaseEvent.OVERTURN}.get(outcome)
-        if event is None:
-            raise InvalidInput(f"unknown appeal outcome {outcome!r}", hint="uphold or overturn")
-        text = clean_reason(reason)
-        now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            case = store.case(conn, case_id)
-            if case is None:
-                raise NotFound(f"no account case {case_id}")
-            state = transition(CaseState(case["state"]), event)
-            if case.get("decided_by") == actor:
-                raise Conflict("the person who decided the account may not rule on its appeal")
-            account_id = str(case["account_id"])
-            store.update_case(conn, case_id, state=state.value, decided_by=actor,
-                              updated_at=now)
-            append_event(conn, "account.appeal_decided", f"account:{account_id}",
-                         {"account_id": account_id, "case_id": case_id,
-                          "outcome": state.value, "reason": text}, actor=actor)
-            if state is CaseState.OVERTURNED:
-                self._reinstate(conn, account_id, case, text, actor, now)
-        return {"case_id": case_id, "state": state.value}
-
-    def _reinstate(self, conn: Connection, account_id: str, case: dict[str, Any], reason: str,
-                   actor: str, now: datetime) -> None:
-        contested = next((d for d in store.decisions_for(conn, account_id)
-                          if d["id"] == case["decision_id"]), None)
-        prior = AccountAction(contested["action"]) if contested else AccountAction.SUSPEND
-        verdict = AccountVerdict(AccountAction.NONE, "TVEC0", reason, "appeal-overturned",
-                                 self.policy.name, self.policy.version_tag, 0, "appeal")
-        decision_id = store.insert_decision(
-            conn, account_id=account_id, action="reinstate", label="TVEC0",
-            rule="appeal-overturned", proactive=False, actor=actor,
-            body={**verdict.to_json(), "reverses": prior.value}, now=now)
-        stats = store.get(conn, account_id)
-        extra = store.stats_of(stats).extra if stats else {}
-        store.save(conn, account_id, state=AccountState.ACTIVE.value, evader_score=0.0,
-                   updated_at=now, stats={**(store.stats_of(stats).to_json() if stats else {}),
-                                          "extra": {**extra, "cleared_risk": 1.0}})
-        append_event(conn, "account.reinstated", f"account:{account_id}",
-                     {"account_id": account_id}, actor=actor)
-        self._send(conn, account_id, decision_id, verdict, False, topic="account_reinstated",
-                   reverses=MASTODON_ACTIONS.get(prior, ActionKind.SUSPEND))
-        with self._lock:
-            self.index.remove(account_id)
-
-    # -- reading -------------------------------------------------------------------------------
-
     def page(self, account_id: str) -> dict[str, Any]:
-        """Everything a reviewer needs about one account (the API's and UI's account view)."""
-        with reading(self.engine) as conn:
-            row = store.get(conn, account_id)
-            if row is None:
-                raise NotFound(f"no account {account_id!r}")
-            stats = store.stats_of(row)
-            strikes = store.strikes(conn, account_id)
-            activity = max([datetime.now(UTC),
-                            *[datetime.fromtimestamp(t, UTC) for t in stats.recent[-1:]]])
-            return {
-                "account_id": account_id,
-                "profile": {k: row.get(k) for k in ("display_name", "bio", "avatar_pdq")}
-                | {"created_at": _iso(row.get("created_at")),
-                   "first_seen_at": _iso(row["first_seen_at"])},
-                "state": row["state"], "risk": row["risk"], "evader_score": row["evader_score"],
-                "reasons": row["reasons"],
-                "stats": {k: v for k, v in stats.to_json().items()
-                          if k not in ("recent", "extra")}
-                | {"peak_per_hour": stats.peak_per_hour()},
-                "strikes": {"effective": round(effective_strikes(strikes, now=activity), 3),
-                            "items": [{"label": s.label, "at": s.at.isoformat(),
-                                       "reason": s.reason} for s in strikes]},
-                "reports": store.report_count(conn, account_id),
-                "links": [{"suspended_id": link["suspended_id"], "score": link["score"],
-                           "evidence": link["evidence"]}
-                          for link in store.links_for(conn, account_id)],
-                "decisions": [{"id": d["id"], "action": d["action"], "label": d["label"],
-                               "rule": d["rule"], "proactive": d["proactive"],
-                               "actor": d["actor"], "grounds": d["body"].get("grounds"),
-                               "at": _iso(d["created_at"])}
-                              for d in store.decisions_for(conn, account_id)],
-                "cases": [{"id": c["id"], "state": c["state"], "priority": c["priority"],
-                           "reason": c["reason"]} for c in store.cases_for(conn, account_id)],
-                "items": [{"item_id": i["item_id"], "kind": i["kind"], "action": i["action"],
-                           "label": i["label"]} for i in store.items_for(conn, account_id)],
-            }
+        return account_views.page(self.engine, account_id)
 
     def listing(self, *, state: str | None = None, min_risk: float | None = None,
                 limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        if state is not None and state not in {s.value for s in AccountState}:
-            raise InvalidInput(f"unknown account state {state!r}",
-                               hint=", ".join(s.value for s in AccountState))
-        with reading(self.engine) as conn:
-            rows = store.listing(conn, state=state, min_risk=min_risk, limit=limit,
-                                 offset=offset)
-        return [{**r, "updated_at": _iso(r["updated_at"])} for r in rows]
+        return account_views.listing(self.engine, state=state, min_risk=min_risk, limit=limit,
+                                     offset=offset)
 
     def queue(self, limit: int = 100) -> list[dict[str, Any]]:
-        with reading(self.engine) as conn:
-            return store.queue(conn, limit=limit)
+        return account_views.queue(self.engine, limit=limit)
 
+    def decide_by_reviewer(self, account_id: str, *, action: str, reason: str, actor: str
+                           ) -> dict[str, Any]:
+        return self.appeals.decide_by_reviewer(account_id, action=action, reason=reason,
+                                               actor=actor)
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    def appeal(self, account_id: str, *, appellant: str, reason: str, actor: str
+               ) -> dict[str, Any]:
+        return self.appeals.appeal(account_id, appellant=appellant, reason=reason, actor=actor)
+
+    def decide_appeal(self, case_id: int, *, outcome: str, reason: str, actor: str
+                      ) -> dict[str, Any]:
+        return self.appeals.decide_appeal(case_id, outcome=outcome, reason=reason, actor=actor)
 
 
 def _digest(target: str) -> str:

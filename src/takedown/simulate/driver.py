@@ -186,7 +186,7 @@ class Driver:
         others = [a for a in agents if not a.extremist]
         suspended = [a for a in extremists if a.suspended_at is not None]
         proactive = [a for a in suspended
-                     if a.first_report_at is None or a.first_report_at > a.suspended_at]
+                     if a.first_report_at is None or a.first_report_at > (a.suspended_at or 0)]
         evaders = [a for a in extremists if a.generation > 0]
         found = [a for a in evaders if a.posts_at_action is not None]
         evader_suspended = [a for a in evaders if a.posts_at_suspension is not None]
