@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from takedown.accounts.model import AccountProfile, AccountStats, Interaction
 from takedown.accounts.strikes import Strike
@@ -25,19 +26,30 @@ RISKY = 0.6
 """A neighbour at or above this risk counts as 'bad' for the amplification-graph signal."""
 
 
-def get(conn: Connection, account_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(accounts).where(accounts.c.account_id == account_id)).first()
+def get(conn: Connection, account_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """`lock` takes the row lock (PostgreSQL) so concurrent workers update stats in turn."""
+    query = select(accounts).where(accounts.c.account_id == account_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     return dict(row._mapping) if row is not None else None
 
 
 def ensure(conn: Connection, account_id: str, now: datetime) -> tuple[dict[str, Any], bool]:
-    """The account's row, created blank the first time an item or interaction names it."""
-    row = get(conn, account_id)
+    """The account's row (locked), created blank the first time an item or interaction names
+    it."""
+    row = get(conn, account_id, lock=True)
     if row is not None:
         return row, False
-    conn.execute(accounts.insert().values(
-        account_id=account_id, first_seen_at=now, updated_at=now, state="active", risk=0.0,
-        evader_score=0.0, reasons=[], stats={}))
+    try:
+        with conn.begin_nested():
+            conn.execute(accounts.insert().values(
+                account_id=account_id, first_seen_at=now, updated_at=now, state="active",
+                risk=0.0, evader_score=0.0, reasons=[], stats={}))
+    except IntegrityError:
+        # Another worker created it a moment ago: a race on a new account is not a failure
+        # (the worker would read an IntegrityError as "item already decided").
+        row = get(conn, account_id, lock=True)
+        assert row is not None
+        return row, False
     created = get(conn, account_id)
     assert created is not None
     return created, True
