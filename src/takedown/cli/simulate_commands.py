@@ -52,8 +52,15 @@ def _params(args: argparse.Namespace, seed: int) -> Any:
                                hint=f"one of {', '.join(sorted(kinds))}")
         current = getattr(params, name)
         try:
-            value: Any = type(current)(raw) if not isinstance(current, tuple) else tuple(
-                float(x) for x in raw.split(","))
+            value: Any
+            if isinstance(current, bool):
+                if raw.lower() not in ("true", "false", "1", "0", "on", "off"):
+                    raise ValueError(raw)
+                value = raw.lower() in ("true", "1", "on")
+            elif isinstance(current, tuple):
+                value = tuple(float(x) for x in raw.split(","))
+            else:
+                value = type(current)(raw)
         except ValueError:
             raise InvalidInput(f"--set {item!r}: not a valid {type(current).__name__}") from None
         params = params.with_(**{name: value})
