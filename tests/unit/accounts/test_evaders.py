@@ -58,7 +58,7 @@ def test_removing_a_reinstated_account_stops_it_matching() -> None:
         Fingerprint.of("new", display_name="Abu Qaqa al-Shami", avatar_pdq=AVATAR)))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.text(min_size=3, max_size=40), st.integers(0, 30))
 def test_the_index_finds_every_suspended_account_an_exact_scan_would(name: str, bits: int
                                                                        ) -> None:
