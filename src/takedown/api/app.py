@@ -13,6 +13,7 @@ import takedown
 from takedown.api import problems
 from takedown.api.limits import BodyLimitMiddleware
 from takedown.api.routes import (
+    accounts,
     appeals,
     audit,
     banks,
@@ -54,7 +55,8 @@ def create_app(
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (submissions, banks, ledger, lookup, reports, appeals, review, connectors):
+    for module in (submissions, banks, ledger, lookup, reports, appeals, review, connectors,
+                   accounts):
         app.include_router(module.router)
     for module in (removal_orders, audit):  # accountability (legal/, reports/)
         app.include_router(module.router)

@@ -21,6 +21,7 @@ from takedown.core.content import ContentKind
 from takedown.core.decisions import ActionKind
 from takedown.core.errors import InvalidInput
 from takedown.core.taxonomy import VIOLATING
+from takedown.policy.accounts import AccountRule, read_account_rules
 from takedown.policy.model import (
     SOURCES,
     AccountRiskCondition,
@@ -41,7 +42,7 @@ from takedown.policy.model import (
 )
 from takedown.policy.nodes import NodeReader, PolicyIssue, PolicyValidationError, suggest
 
-TOP_KEYS = ("policy", "version", "description", "default", "rules")
+TOP_KEYS = ("policy", "version", "description", "default", "rules", "accounts")
 RULE_KEYS = ("id", "description", "shadow", "when", "then")
 CONDITION_KEYS = ("always", "finding", "removal_order", "reports", "account_risk", "kind",
                   "all", "any", "not")
@@ -112,11 +113,14 @@ class _Reader(NodeReader):
         if "default" in fields:
             default = self._outcome(fields["default"], "default") or default
         rules = self._rules(fields.get("rules"), root)
-        if name is None or version is None or rules is None:
+        account_rules: tuple[AccountRule, ...] | None = ()
+        if "accounts" in fields:
+            account_rules = read_account_rules(self, fields["accounts"])
+        if name is None or version is None or rules is None or account_rules is None:
             return None
         return Policy(name=name, version=version, content_hash=digest,
                       rules=tuple(rules), default=default, description=description,
-                      source=self.source)
+                      source=self.source, account_rules=account_rules)
 
     def _rules(self, node: yaml.Node | None, root: yaml.Node) -> list[Rule] | None:
         if node is None:

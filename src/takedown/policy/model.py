@@ -27,6 +27,7 @@ from takedown.core.findings import Finding
 from takedown.core.taxonomy import VIOLATING
 
 if TYPE_CHECKING:
+    from takedown.policy.accounts import AccountRule
     from takedown.policy.context import PolicyContext
 
 FindingSource = str  # "bank", "allow_bank", "classifier" or "any"
@@ -291,6 +292,7 @@ class Policy:
     default: Outcome
     description: str = ""
     source: str = "<string>"
+    account_rules: tuple[AccountRule, ...] = ()
 
     @property
     def version_tag(self) -> str:

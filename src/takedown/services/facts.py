@@ -7,6 +7,7 @@ from sqlalchemy import Engine, func, select
 
 from takedown.core.content import Submission
 from takedown.policy import ItemFacts
+from takedown.storage.account_tables import accounts
 from takedown.storage.db import reading
 from takedown.storage.tables import decisions, reports, submissions
 
@@ -37,10 +38,14 @@ class StoredFacts:
                         decisions.c.action.in_(ENFORCING),
                     )
                 ).scalar_one()
+            stored = 0.0
+            if submission.account_id:
+                stored = conn.execute(select(accounts.c.risk).where(
+                    accounts.c.account_id == submission.account_id)).scalar() or 0.0
         return ItemFacts(
             report_count=int(report_count),
             removal_order=bool(submission.metadata.get("removal_order")),
-            account_risk=account_risk(int(prior)),
+            account_risk=max(account_risk(int(prior)), min(1.0, float(stored))),
         )
 
 

@@ -25,6 +25,7 @@ from takedown.policy import PolicyDecider, load_default_policy, load_policy
 from takedown.queue.base import WorkQueue, make_queue
 from takedown.services import mastodon
 from takedown.services.accountability import Accountability
+from takedown.services.accounts import AccountService
 from takedown.services.banks_follow import BankFollower
 from takedown.services.delivery import Deliverer
 from takedown.services.exchange_evidence import ProvenanceDetector
@@ -84,12 +85,15 @@ class Runtime:
         )
         self.delivery_wake = threading.Event()
         self.mastodon = self._mastodon_connector()
+        self.accounts = AccountService(self.engine, self.policy, settings,
+                                       mastodon_enabled=self.mastodon is not None)
         self.worker = Worker(
             self.engine,
             self.pipeline,
             settings,
             on_committed=lambda _id: self.delivery_wake.set(),
-            actioners=[mastodon.enqueue_action] if self.mastodon else [],
+            actioners=[*([mastodon.enqueue_action] if self.mastodon else []),
+                       self.accounts.on_item_decision],
         )
         self.deliverer = Deliverer(
             self.engine,

@@ -21,7 +21,7 @@ from takedown.review.evidence import highlight
 from takedown.review.statement import statement_from_facts
 from takedown.storage import casework, statements
 from takedown.storage.reviews import SqlReviewStore
-from takedown.web import render
+from takedown.web import account_pages, render
 from takedown.web.session import (
     PREFIX,
     SignInRequired,
@@ -266,6 +266,7 @@ def statement_page(decision_id: int, request: Request) -> Response:
 def mount(app: FastAPI) -> None:
     """Add the reviewer UI (pages and static assets, under /review) to the API app."""
     app.include_router(router)
+    app.include_router(account_pages.router)
     app.mount(
         f"{PREFIX}/static",
         StaticFiles(directory=Path(__file__).parent / "static"),
