@@ -36,6 +36,10 @@ class Settings:
     mastodon_token: str = ""
     mastodon_webhook_secret: str = ""
     mastodon_status_removal: str = "admin"
+    worker_batch: int = 64
+    batch_budget_seconds: float = 10.0
+    max_text_chars: int = 100_000
+    json_logs: bool = True
 
     @property
     def effective_database_url(self) -> str:
@@ -94,4 +98,10 @@ class Settings:
             mastodon_token=env.get("TAKEDOWN_MASTODON_TOKEN", ""),
             mastodon_webhook_secret=env.get("TAKEDOWN_MASTODON_WEBHOOK_SECRET", ""),
             mastodon_status_removal=env.get("TAKEDOWN_MASTODON_STATUS_REMOVAL", "admin"),
+            worker_batch=get_int("TAKEDOWN_WORKER_BATCH", cls.worker_batch),
+            batch_budget_seconds=get_float(
+                "TAKEDOWN_BATCH_BUDGET_SECONDS", cls.batch_budget_seconds
+            ),
+            max_text_chars=get_int("TAKEDOWN_MAX_TEXT_CHARS", cls.max_text_chars),
+            json_logs=env.get("TAKEDOWN_JSON_LOGS", "on").lower() not in ("off", "0", "false"),
         )

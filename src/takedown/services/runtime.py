@@ -27,6 +27,7 @@ from takedown.services import mastodon
 from takedown.services.banks_follow import BankFollower
 from takedown.services.delivery import Deliverer
 from takedown.services.facts import StoredFacts
+from takedown.services.metrics import observe_item
 from takedown.services.pipeline import Pipeline
 from takedown.services.worker import Worker
 from takedown.signals.registry import default_registry
@@ -69,8 +70,12 @@ class Runtime:
         self.policy = load_policy(settings.policy_path) if settings.policy_path else (
             load_default_policy()
         )
+        self.facts = StoredFacts(self.engine)
         self.pipeline = Pipeline(
-            self.registry, detectors, PolicyDecider(self.policy, facts=StoredFacts(self.engine))
+            self.registry,
+            detectors,
+            PolicyDecider(self.policy, facts=self.facts),
+            max_text_chars=settings.max_text_chars,
         )
         self._http = http_client or httpx.Client(timeout=10.0)
         self.delivery_wake = threading.Event()
@@ -81,6 +86,8 @@ class Runtime:
             settings,
             on_committed=lambda _id: self.delivery_wake.set(),
             actioners=[mastodon.enqueue_action] if self.mastodon else [],
+            prefetch=self.facts.prefetch,
+            observe=observe_item,
         )
         self.deliverer = Deliverer(
             self.engine,
