@@ -85,9 +85,20 @@ def minhash_object(value: str | None = None, *, text: str | None = None):  # typ
     if value is not None:
         return MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED,
                        hashvalues=_decode_minhash(value), scheme=MINHASH_SCHEME)
-    sketch = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
-    sketch.update_batch(sorted(shingles(text or "")))
+    sketch = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME,
+                     permutations=_permutations())
+    sketch.update_batch(sorted(_shingles(text or "", MINHASH_SHINGLE)))
     return sketch
+
+
+@lru_cache(maxsize=1)
+def _permutations():  # type: ignore[no-untyped-def]
+    """The seeded permutation parameters, drawn once: drawing them is half of a MinHash's cost,
+    and they depend only on the seed, so reusing them leaves every value unchanged."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED,
+                   scheme=MINHASH_SCHEME).permutations
 
 
 def minhash_value(text: str) -> str | None:
