@@ -13,6 +13,7 @@ never two decisions.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -200,17 +201,31 @@ class Worker:
             self.on_committed(last)
 
     def run_forever(self, stop: threading.Event, queue: WorkQueue, *, idle: float = 0.5) -> None:
-        """Take announced ids first, then sweep the table for anything a notification missed."""
+        """Take announced ids first, then sweep the table for anything a notification missed.
+        With the queue unreachable (Redis restarting) the sweep alone keeps work moving."""
         last_sweep = 0.0
+        queue_down = False
         while not stop.is_set():
             try:
-                received = queue.receive(idle)
+                try:
+                    received = queue.receive(idle)
+                    if queue_down:
+                        log.info("work queue reachable again")
+                    queue_down = False
+                except Exception as error:  # noqa: BLE001 - fall back to sweeping the table
+                    if not queue_down:
+                        log.warning("work queue unavailable (%s); sweeping the table",
+                                    type(error).__name__)
+                    queue_down = True
+                    received = []
+                    stop.wait(min(idle, 0.2))
                 if received:
                     ids = [row_id for _tag, row_id in received]
                     for start in range(0, len(ids), self.batch_size):
                         chunk = ids[start : start + self.batch_size]
                         self.run_once(ids=chunk, limit=len(chunk))
-                    queue.ack([tag for tag, _ in received])
+                    with contextlib.suppress(Exception):
+                        queue.ack([tag for tag, _ in received])
                 if not received or time.monotonic() - last_sweep > idle:
                     while self.run_once() and not stop.is_set():
                         pass
