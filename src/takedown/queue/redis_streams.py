@@ -119,7 +119,8 @@ class RedisStreamQueue:
                     count=READ_COUNT,
                     block=max(1, int(timeout * 1000)),
                 )
-                for _stream, stream_entries in list(response or []):
+                streams: list[Any] = list(response or [])
+                for _stream, stream_entries in streams:
                     entries.extend(stream_entries)
         except redis.ResponseError as error:
             if "NOGROUP" not in str(error):
@@ -149,7 +150,7 @@ class RedisStreamQueue:
             self._dead_letter([_text(p["message_id"]) for p in exhausted],
                               {_text(p["message_id"]): int(p["times_delivered"])
                                for p in exhausted})
-        retry = [_text(p["message_id"]) for p in pending if p not in exhausted]
+        retry: list[Any] = [_text(p["message_id"]) for p in pending if p not in exhausted]
         if not retry:
             return []
         claimed = self.client.xclaim(
@@ -161,8 +162,8 @@ class RedisStreamQueue:
     def _dead_letter(self, ids: list[str], deliveries: dict[str, int]) -> None:
         pipe = self.client.pipeline(transaction=True)
         for entry_id in ids:
-            found = self.client.xrange(self.stream, min=entry_id, max=entry_id)
-            fields = found[0][1] if found else {}
+            found: Any = self.client.xrange(self.stream, min=entry_id, max=entry_id)
+            fields = (found[0][1] if found else None) or {}
             row = fields.get(b"row_id", fields.get("row_id", b""))
             pipe.xadd(self.dead_stream, {"row_id": _text(row), "entry": entry_id,
                                          "deliveries": str(deliveries[entry_id])},

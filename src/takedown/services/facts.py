@@ -33,7 +33,7 @@ class StoredFacts:
         item_ids = [s.item_id for s in items]
         accounts = sorted({s.account_id for s in items if s.account_id})
         with reading(self.engine) as conn:
-            reported = dict(
+            reported: dict[str, int] = dict(
                 conn.execute(
                     select(submissions.c.item_id, func.count())
                     .select_from(

@@ -73,7 +73,7 @@ def observe_item(outcome: str, decision: Decision | None, latency: float) -> Non
         m.decision_latency.observe(max(0.0, latency))
 
 
-class StateCollector(Collector):
+class StateCollector(Collector):  # type: ignore[misc]
     """Queue depth and outbox state, read when Prometheus scrapes (cheap indexed counts)."""
 
     def __init__(self, engine: Engine, queue_depth: Callable[[], dict[str, int]] | None) -> None:
@@ -91,7 +91,7 @@ class StateCollector(Collector):
         )
         try:
             with reading(self.engine) as conn:
-                by_status = dict(
+                by_status: dict[str, int] = dict(
                     conn.execute(
                         select(submissions.c.status, func.count())
                         .where(submissions.c.status.in_(("pending", "processing")))
@@ -144,3 +144,11 @@ def install_state_collector(engine: Engine, queue: object) -> None:
         current = _STATE["collector"] = StateCollector(engine, reader)
         metrics().registry.register(current)
     current.engine, current.queue_depth = engine, reader
+
+
+def serve_metrics(runtime: Any, host: str, port: int) -> None:
+    """A worker process's own /metrics endpoint (a daemon thread of prometheus_client)."""
+    from prometheus_client import start_http_server
+
+    install_state_collector(runtime.engine, runtime.queue)
+    start_http_server(port, addr=host, registry=metrics().registry)

@@ -200,4 +200,4 @@ def _batch_method(
         params = []
     if len(params) >= 2:
         return method  # type: ignore[no-any-return]
-    return lambda items, _signals: method(items)  # type: ignore[no-any-return]
+    return lambda items, _signals: method(items)
