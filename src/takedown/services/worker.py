@@ -270,6 +270,9 @@ def _store_batch(
         ).scalars()
     )
     fresh = [entry for entry in ready if entry.item.row_id not in already]
+    # Serialised once per item: the row, the ledger event and the webhook share them.
+    bodies = {e.item.row_id: e.outcome.decision.to_json() for e in fresh}
+    found = {e.item.row_id: [f.to_json() for f in e.outcome.findings] for e in fresh}
     decision_ids: dict[int, int] = {}
     if fresh:
         inserted = conn.execute(
@@ -282,7 +285,7 @@ def _store_batch(
                     "stage": "auto",
                     "action": e.outcome.decision.action.value,
                     "label": e.outcome.decision.label,
-                    "body": e.outcome.decision.to_json(),
+                    "body": bodies[e.item.row_id],
                     "created_at": now,
                 }
                 for e in fresh
@@ -297,9 +300,9 @@ def _store_batch(
     if signal_rows:
         conn.execute(signals.insert(), signal_rows)
     finding_rows = [
-        {"submission_id": e.item.row_id, "body": f.to_json()}
+        {"submission_id": e.item.row_id, "body": body}
         for e in fresh
-        for f in e.outcome.findings
+        for body in found[e.item.row_id]
     ]
     if finding_rows:
         conn.execute(findings.insert(), finding_rows)
@@ -318,7 +321,7 @@ def _store_batch(
     for e in fresh:
         sub, decision = e.item.submission, e.outcome.decision
         decision_id = decision_ids[e.item.row_id]
-        body = decision.to_json()
+        body = bodies[e.item.row_id]
         events.append((
             "decision.made",
             f"item:{sub.item_id}",
@@ -328,7 +331,7 @@ def _store_batch(
                 "account_id": sub.account_id,
                 "kind": sub.kind.value,
                 "source": e.item.source,
-                "findings": [f.to_json() for f in e.outcome.findings],
+                "findings": found[e.item.row_id],
                 "decision": body,
             },
             decision.provenance.actor,
