@@ -198,6 +198,15 @@ def deploy(config: Config, workdir: Path, texts: list[str]) -> Deployment:
     return deployment
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc), robust to other jobs' load."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _decided(engine: Any) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(decisions)).scalar_one())
@@ -256,6 +265,7 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
                         errors[0] += 1
 
     before = _decided(deployment.engine)
+    cpu_before = [_cpu_seconds(p.pid) for p in deployment.procs]
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(config.clients)]
     for thread in threads:
@@ -264,6 +274,7 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
         thread.join()
     window = time.monotonic() - started
     decided_in_window = _decided(deployment.engine) - before
+    cpu = [_cpu_seconds(p.pid) - b for p, b in zip(deployment.procs, cpu_before, strict=True)]
     drain_started = time.monotonic()
     total = accepted[0] + before
     while _decided(deployment.engine) < total and time.monotonic() - drain_started < DRAIN_LIMIT:
@@ -288,6 +299,9 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
         "decided_total": len(waits), "drain_s": round(drained, 2),
         "accept_ms_p50": _pct(lat_ms, 50), "accept_ms_p99": _pct(lat_ms, 99),
         "decide_ms_p50": _pct(waits, 50), "decide_ms_p99": _pct(waits, 99),
+        "api_cpu_ms_per_item": round(1000 * cpu[0] / max(1, accepted[0]), 3),
+        "worker_cpu_ms_per_item": round(1000 * sum(cpu[1:]) / max(1, decided_in_window), 3),
+        "load_average_1m": round(os.getloadavg()[0], 1),
     }
 
 

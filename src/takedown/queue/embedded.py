@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-
 MAX_IDS = 100_000
 
 

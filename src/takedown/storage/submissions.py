@@ -196,3 +196,39 @@ def load_results(conn: Connection, row_id: int) -> dict[str, Any]:
         "decisions": decision_by_stage,
         "cases": [{"id": int(c.id), "state": c.state, "priority": c.priority} for c in case_rows],
     }
+
+
+def load_results_many(conn: Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """`load_results` for many submissions in four queries (the scan command's output)."""
+    out: dict[int, dict[str, Any]] = {
+        row_id: {"findings": [], "decision": None, "decisions": {}, "cases": []}
+        for row_id in row_ids
+    }
+    for r in conn.execute(
+        select(findings.c.submission_id, findings.c.body)
+        .where(findings.c.submission_id.in_(row_ids))
+        .order_by(findings.c.id)
+    ):
+        out[int(r.submission_id)]["findings"].append(Finding.from_json(r.body).to_json())
+    for r in conn.execute(
+        select(decisions).where(decisions.c.submission_id.in_(row_ids)).order_by(decisions.c.id)
+    ):
+        entry = out[int(r.submission_id)]
+        entry["decisions"][r.stage] = Decision.from_json(r.body).to_json() | {"id": int(r.id)}
+        entry["decision"] = entry["decisions"].get("auto")
+    for c in conn.execute(
+        select(cases).where(cases.c.submission_id.in_(row_ids)).order_by(cases.c.id)
+    ):
+        out[int(c.submission_id)]["cases"].append(
+            {"id": int(c.id), "state": c.state, "priority": c.priority}
+        )
+    return out
+
+
+def status_many(conn: Connection, row_ids: Sequence[int]) -> dict[int, str]:
+    return {
+        int(r.id): str(r.status)
+        for r in conn.execute(
+            select(submissions.c.id, submissions.c.status).where(submissions.c.id.in_(row_ids))
+        )
+    }
