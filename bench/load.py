@@ -231,8 +231,8 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
     accepted = [0]
     errors = [0]
     lock = threading.Lock()
-    stop_at = time.monotonic() + config.seconds
     images = [make_image(n) for n in range(200)]
+    stop_at = time.monotonic() + config.seconds
 
     def client(worker: int) -> None:
         rng = random.Random(worker)
@@ -321,6 +321,43 @@ def run(config: Config, texts: list[str]) -> dict[str, Any]:
             deployment.stop()
 
 
+def plot(results: list[dict[str, Any]], path: Path) -> None:
+    """decided/s and accepted/s against W per backend, the baseline as a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for n, backend in enumerate(sorted({r["backend"] for r in results})):
+        colour = f"C{n}"
+        runs = sorted((r for r in results if r["backend"] == backend
+                       and not r["label"].startswith("baseline")), key=lambda r: r["workers"])
+        workers = [r["workers"] for r in runs]
+        axes[0].plot(workers, [r["decided_per_s"] for r in runs], "o-", color=colour,
+                     label=f"{backend}: decided/s")
+        axes[0].plot(workers, [r["accepted_per_s"] for r in runs], "s:", color=colour,
+                     label=f"{backend}: accepted/s")
+        capacity = [2000 / (r["api_cpu_ms_per_item"] + r["worker_cpu_ms_per_item"])
+                    for r in runs if r.get("worker_cpu_ms_per_item")]
+        if capacity:
+            axes[1].plot(workers[: len(capacity)], capacity, "o-", color=colour, label=backend)
+        for r in results:
+            if r["backend"] == backend and r["label"].startswith("baseline"):
+                axes[0].axhline(r["decided_per_s"], color=colour, linestyle="--", linewidth=1,
+                                label=f"{backend}: per-item baseline, decided/s")
+    axes[0].set(xlabel="worker processes (W)", ylabel="items per second",
+                title="Measured (shared, overloaded 2-core machine)")
+    axes[1].set(xlabel="worker processes (W)", ylabel="items per second",
+                title="Capacity of 2 idle cores from CPU per item")
+    for ax in axes:
+        ax.set_xticks([1, 2, 4])
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0)
@@ -335,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-batch", type=int, default=64)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="also write results here")
+    parser.add_argument("--plot", type=Path, default=None, help="write a scaling plot (PNG)")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.seconds > 600:
         parser.error("--seconds must be in (0, 600]")
@@ -371,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
               "load_average": os.getloadavg()[0]}
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))
+    if args.plot:
+        plot(results, args.plot)
     if args.json:
         print(json.dumps(report, indent=2))
     return 0
