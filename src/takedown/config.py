@@ -47,6 +47,10 @@ class Settings:
     evidence_retention_days: int = 183
     sor_endpoint: str | None = None
     sor_token: str = ""
+    worker_batch: int = 64
+    batch_budget_seconds: float = 10.0
+    max_text_chars: int = 100_000
+    json_logs: bool = True
 
     @property
     def effective_database_url(self) -> str:
@@ -139,6 +143,12 @@ class Settings:
             ),
             sor_endpoint=env.get("TAKEDOWN_SOR_ENDPOINT") or None,
             sor_token=env.get("TAKEDOWN_SOR_TOKEN", ""),
+            worker_batch=get_int("TAKEDOWN_WORKER_BATCH", cls.worker_batch),
+            batch_budget_seconds=get_float(
+                "TAKEDOWN_BATCH_BUDGET_SECONDS", cls.batch_budget_seconds
+            ),
+            max_text_chars=get_int("TAKEDOWN_MAX_TEXT_CHARS", cls.max_text_chars),
+            json_logs=env.get("TAKEDOWN_JSON_LOGS", "on").lower() not in ("off", "0", "false"),
         )
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 import takedown
-from takedown.api import problems
+from takedown.api import ops, problems
 from takedown.api.limits import BodyLimitMiddleware
 from takedown.api.routes import (
     accounts,
@@ -62,9 +61,7 @@ def create_app(
         app.include_router(module.router)
     mount_review_ui(app)
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, Any]:
-        return {"ok": True, "version": takedown.__version__}
+    ops.install(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:

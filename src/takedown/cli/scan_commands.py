@@ -21,6 +21,8 @@ from takedown.core.content import Submission, submission_from_json
 from takedown.core.errors import InvalidInput, NotFound
 from takedown.services import ingest
 from takedown.services.runtime import Runtime
+from takedown.storage import submissions as subs
+from takedown.storage.db import reading
 
 CHUNK = 500
 
@@ -89,12 +91,17 @@ def _process(runtime: Runtime, chunk: list[Submission], bar: tqdm) -> None:
     ids = [a.row_id for a in accepted]
     while runtime.worker.run_once(ids=ids, limit=len(ids)):
         pass
+    by_id = {a.item_id: a.row_id for a in accepted}
+    with reading(runtime.engine) as conn:
+        results = subs.load_results_many(conn, ids)
+        states = subs.status_many(conn, ids)
     for item in chunk:
-        result = ingest.status(runtime.engine, item.item_id)
+        row_id = by_id[item.item_id]
+        result = results[row_id]
         emit(
             {
                 "id": item.item_id,
-                "status": result["status"],
+                "status": states[row_id],
                 "decision": result["decision"],
                 "findings": result["findings"],
                 "cases": result["cases"],

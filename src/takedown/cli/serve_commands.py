@@ -8,7 +8,9 @@ import sys
 import threading
 from typing import Any
 
+from takedown.api.ops import configure_json_logging
 from takedown.cli._common import settings_from_env
+from takedown.services.metrics import serve_metrics
 from takedown.services.runtime import Runtime
 
 
@@ -29,6 +31,13 @@ def register(subparsers: Any) -> None:
     serve.set_defaults(func=cmd_serve)
     worker = subparsers.add_parser("worker", help="run workers and webhook delivery only")
     worker.add_argument("--threads", type=int, default=None)
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics",
+    )
+    worker.add_argument("--metrics-host", default="127.0.0.1")
     worker.set_defaults(func=cmd_worker)
 
 
@@ -38,6 +47,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from takedown.api.app import create_app
 
     settings = settings_from_env()
+    if settings.json_logs:
+        configure_json_logging()
     runtime = Runtime(settings)
     if args.demo:
         from takedown.services.demo import load_demo
@@ -59,7 +70,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     if args.threads:
         settings = settings.with_(worker_threads=args.threads)
+    if settings.json_logs:
+        configure_json_logging()
     runtime = Runtime(settings)
+    if args.metrics_port is not None:
+        serve_metrics(runtime, args.metrics_host, args.metrics_port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

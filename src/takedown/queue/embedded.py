@@ -1,9 +1,16 @@
-"""In-process queue for the embedded default: a condition variable over a list of ids."""
+"""In-process queue for the embedded default: a condition variable over a list of ids.
+
+Bounded: an API process serving without in-process workers (`serve --no-worker`) has nobody
+consuming it, and a notification only saves a worker its next table sweep, so beyond `MAX_IDS`
+the oldest are dropped.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+
+MAX_IDS = 100_000
 
 
 class EmbeddedQueue:
@@ -14,6 +21,8 @@ class EmbeddedQueue:
     def publish(self, row_ids: Sequence[int]) -> None:
         with self._cond:
             self._ids.extend(row_ids)
+            if len(self._ids) > MAX_IDS:
+                del self._ids[: len(self._ids) - MAX_IDS]
             self._cond.notify_all()
 
     def receive(self, timeout: float) -> list[tuple[str, int]]:

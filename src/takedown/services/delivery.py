@@ -42,6 +42,8 @@ class Deliverer:
         self.sender = sender
         self.settings = settings
         self.topic_senders = dict(topic_senders or {})
+        # A deliverer killed mid-send leaves its claims; they come due again after this.
+        self._lease = min(SEND_LEASE, timedelta(seconds=max(5.0, settings.lease_seconds)))
 
     def _send(self, message: OutboxMessage) -> None:
         special = self.topic_senders.get(message.topic)
@@ -53,7 +55,7 @@ class Deliverer:
     def run_once(self, *, limit: int = 50) -> int:
         """Attempt every due message once; returns how many were attempted."""
         with self.engine.begin() as conn:
-            due = outbox.claim_due(conn, limit=limit, lease=SEND_LEASE)
+            due = outbox.claim_due(conn, limit=limit, lease=self._lease)
         for message in due:
             try:
                 self._send(message)

@@ -31,6 +31,7 @@ from takedown.services.delivery import Deliverer
 from takedown.services.exchange_evidence import ProvenanceDetector
 from takedown.services.exchange_node import ExchangeNode
 from takedown.services.facts import StoredFacts
+from takedown.services.metrics import observe_item
 from takedown.services.pipeline import Pipeline
 from takedown.services.worker import Worker
 from takedown.signals.registry import default_registry
@@ -76,8 +77,12 @@ class Runtime:
         self.policy = load_policy(settings.policy_path) if settings.policy_path else (
             load_default_policy()
         )
+        self.facts = StoredFacts(self.engine)
         self.pipeline = Pipeline(
-            self.registry, detectors, PolicyDecider(self.policy, facts=StoredFacts(self.engine))
+            self.registry,
+            detectors,
+            PolicyDecider(self.policy, facts=self.facts),
+            max_text_chars=settings.max_text_chars,
         )
         self._http = http_client or httpx.Client(timeout=10.0)
         self.exchange = ExchangeNode.from_settings(
@@ -94,6 +99,8 @@ class Runtime:
             on_committed=lambda _id: self.delivery_wake.set(),
             actioners=[*([mastodon.enqueue_action] if self.mastodon else []),
                        self.accounts.on_item_decision],
+            prefetch=self.facts.prefetch,
+            observe=observe_item,
         )
         self.deliverer = Deliverer(
             self.engine,

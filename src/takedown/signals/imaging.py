@@ -10,6 +10,11 @@ Two decoders, on purpose:
   only luma through a 64x64 Jarosz filter, so the drift is small (measured in bench/hashing.py),
   but it is not bit-identical, so its hashes are only ever used to query, never to share.
 
+* `decode_rgb_bounded` is the *bounded* decoder for the pipeline's big images: at most
+  `BOUNDED_SIDE` pixels on the longer side (JPEG scaled inside the decoder with `draft`, other
+  formats reduced right after decoding with `thumbnail(reducing_gap=...)`), so a 100-megapixel
+  upload costs one decode and then only a 512-px picture's work.
+
 `trim_uniform_border` removes solid frames (padding, letterbox bars) that shift PDQ's grid.
 """
 
@@ -32,6 +37,12 @@ FAST_MIN_SIDE = 256
 """Fast JPEG decodes keep the shorter side at least this long (PDQ filters down to 64)."""
 FAST_REDUCE_SIDE = 512
 """Other formats are box-reduced only above twice this; reducing further drifts more."""
+
+BOUNDED_SIDE = 512
+"""Longer side of the bounded decode: PDQ filters down to 64x64, so 512 px is plenty."""
+REFERENCE_MAX_PIXELS = 4_000_000
+"""Images up to this many pixels are hashed from the full-resolution reference decode (the
+hash banks and partners use, bit-exact); larger ones from the bounded decode."""
 
 _SIXTEEN_BIT = {"I;16", "I;16B", "I;16L", "I;16N"}
 _WIDE = {"I", "F"}
@@ -120,6 +131,29 @@ def decode_rgb(data: bytes) -> np.ndarray:
     """Reference decode: full-resolution, oriented HxWx3 uint8 array."""
     image = to_rgb(_load(open_image(data)))
     return np.asarray(image, dtype=np.uint8)
+
+
+def decode_rgb_bounded(
+    data: bytes, max_side: int = BOUNDED_SIDE
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Bounded decode: oriented RGB with the longer side at most `max_side`, and the file's own
+    (width, height). Reduction happens before orientation and mode conversion, so no
+    full-size copy is made beyond the decoder's own buffer."""
+    image = open_image(data)
+    original_size = image.size
+    if image.format == "JPEG":
+        with contextlib.suppress(OSError, ValueError):
+            image.draft("RGB", (max_side, max_side))
+    try:
+        image.load()
+        if image.mode not in ("L", "RGB", "RGBA", "LA", "I", "F", "I;16"):
+            image = to_rgb(image)
+        if max(image.size) > max_side:
+            image.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        image = ImageOps.exif_transpose(image) or image
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise InvalidInput("corrupt or truncated image", hint=str(error)[:200]) from None
+    return np.asarray(to_rgb(image), dtype=np.uint8), original_size
 
 
 def decode_luma_fast(data: bytes, min_side: int = FAST_MIN_SIDE) -> np.ndarray:

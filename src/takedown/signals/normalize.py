@@ -156,8 +156,12 @@ def _once(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+@lru_cache(maxsize=4096)
 def normalize_text(text: str) -> str:
     """Canonical form used for text hashes and classification (idempotent).
+
+    Cached (pure and deterministic): every text signal type and the classifier normalise the
+    same post, so the pipeline pays for it once per item instead of five times.
 
     The steps are applied until nothing changes (twice for almost every text), which is what
     makes the function idempotent even where one step exposes work for another.

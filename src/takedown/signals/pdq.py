@@ -28,9 +28,12 @@ from takedown.core.content import ContentKind, Submission, make_submission
 from takedown.core.errors import InvalidInput
 from takedown.core.signals import Signal
 from takedown.signals.imaging import (
+    REFERENCE_MAX_PIXELS,
     decode_luma_fast,
     decode_luma_fast_sized,
     decode_rgb,
+    decode_rgb_bounded,
+    open_image,
     remove_caption,
     trim_uniform_border,
 )
@@ -200,7 +203,8 @@ def pdq_query_hashes(data: bytes, *, fast: bool = True, trim: bool = True) -> li
 class PdqSignal:
     """The `pdq` signal type: reference hash as value; quality and query variants in meta.
 
-    meta: `quality` (0–100), `low_quality` (quality < 50: flagged, still returned),
+    meta: `quality` (0–100), `low_quality` (quality < 50: flagged, still returned), `decode`
+(`reference`, or `bounded` for pictures over 4 MP: see `extract`),
     `query_hashes` (the value itself, its 7 rotations/mirrors, a 2x upscale if small, a
     caption-free version if captioned, and 8 more of the border-trimmed picture if framed; at
     most 18) for the matcher to look up; only the value is stored or shared.
@@ -211,15 +215,26 @@ class PdqSignal:
     threshold = PDQ_MATCH_THRESHOLD
 
     def extract(self, submission: Submission) -> Sequence[Signal]:
+        """Reference hash for pictures up to REFERENCE_MAX_PIXELS; above that the value comes
+        from the bounded (≤ 512 px) decode and meta says `"decode": "bounded"`, so a huge
+        upload cannot hold a worker for seconds or take gigabytes."""
         if not submission.content:
             return []
-        pixels = decode_rgb(submission.content)
+        width, height = open_image(submission.content).size
+        decode = "reference"
+        shorter: int | None = None
+        if width * height <= REFERENCE_MAX_PIXELS:
+            pixels = decode_rgb(submission.content)
+        else:
+            pixels, size = decode_rgb_bounded(submission.content)
+            decode, shorter = "bounded", min(size)
         original = pdq_from_pixels(pixels)
-        queries = query_hashes_from_pixels(pixels, identity=original.hash)
+        queries = query_hashes_from_pixels(pixels, identity=original.hash, shorter_side=shorter)
         meta = {
             "quality": original.quality,
             "low_quality": original.low_quality,
             "query_hashes": queries,
+            "decode": decode,
         }
         return [Signal(self.name, original.hash, meta)]
 

@@ -18,6 +18,7 @@ edited copies of real tweets (bench/robustness_text.py) to give no false matches
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -65,10 +66,16 @@ def tlsh_distance(a: str, b: str) -> int:
 
 def shingles(text: str, size: int = MINHASH_SHINGLE) -> set[bytes]:
     """Character n-grams of the normalised text (the whole text if it is shorter)."""
+    return set(_shingles(text, size))
+
+
+@lru_cache(maxsize=1024)
+def _shingles(text: str, size: int) -> frozenset[bytes]:
+    """Cached: the signal's value and its meta both need the same post's shingles."""
     norm = normalize_text(text)
     if len(norm) <= size:
-        return {norm.encode("utf-8")} if norm else set()
-    return {norm[i : i + size].encode("utf-8") for i in range(len(norm) - size + 1)}
+        return frozenset({norm.encode("utf-8")} if norm else ())
+    return frozenset(norm[i : i + size].encode("utf-8") for i in range(len(norm) - size + 1))
 
 
 def minhash_object(value: str | None = None, *, text: str | None = None):  # type: ignore[no-untyped-def]
@@ -78,14 +85,25 @@ def minhash_object(value: str | None = None, *, text: str | None = None):  # typ
     if value is not None:
         return MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED,
                        hashvalues=_decode_minhash(value), scheme=MINHASH_SCHEME)
-    sketch = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
-    sketch.update_batch(sorted(shingles(text or "")))
+    sketch = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME,
+                     permutations=_permutations())
+    sketch.update_batch(sorted(_shingles(text or "", MINHASH_SHINGLE)))
     return sketch
+
+
+@lru_cache(maxsize=1)
+def _permutations():  # type: ignore[no-untyped-def]
+    """The seeded permutation parameters, drawn once: drawing them is half of a MinHash's cost,
+    and they depend only on the seed, so reusing them leaves every value unchanged."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED,
+                   scheme=MINHASH_SCHEME).permutations
 
 
 def minhash_value(text: str) -> str | None:
     """Canonical string form: 'mh64:' + 64 32-bit minima as hex, or None for empty text."""
-    if not shingles(text):
+    if not _shingles(text, MINHASH_SHINGLE):
         return None
     values = np.asarray(minhash_object(text=text).hashvalues, dtype=np.uint64)
     return _MINHASH_PREFIX + values.astype(">u4").tobytes().hex()
@@ -147,7 +165,7 @@ class MinHashSignal:
         value = minhash_value(text) if text else None
         if value is None:
             return []
-        return [Signal(self.name, value, {"shingles": len(shingles(text or ""))})]
+        return [Signal(self.name, value, {"shingles": len(_shingles(text or "", MINHASH_SHINGLE))})]
 
     def compare(self, a: str, b: str) -> int:
         return minhash_distance(a, b)

@@ -7,6 +7,7 @@ Nothing is acknowledged before its row is committed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +62,51 @@ def insert_submission(
     ).inserted_primary_key
     assert row_id is not None
     return int(row_id[0]), True
+
+
+def insert_many(
+    conn: Connection, items: Sequence[Submission], *, source: str = "api"
+) -> tuple[list[tuple[int, bool]], datetime]:
+    """`insert_submission` for a whole request: one lookup of known ids and one multi-row
+    insert. Returns (row id, created) per item, in order, and the receipt time used."""
+    now = datetime.now(UTC)
+    known = dict(
+        conn.execute(
+            select(submissions.c.item_id, submissions.c.id).where(
+                submissions.c.item_id.in_([s.item_id for s in items])
+            )
+        ).all()
+    )
+    fresh = [s for s in items if s.item_id not in known]
+    created: dict[str, int] = {}
+    if fresh:
+        rows = conn.execute(
+            submissions.insert().returning(
+                submissions.c.id, submissions.c.item_id, sort_by_parameter_order=True
+            ),
+            [
+                {
+                    "item_id": s.item_id,
+                    "kind": s.kind.value,
+                    "account_id": s.account_id,
+                    "text": s.text,
+                    "content": s.content,
+                    "url": s.url,
+                    "meta": s.metadata,
+                    "source": source,
+                    "created_at": s.created_at,
+                    "received_at": now,
+                    "status": PENDING,
+                    "attempts": 0,
+                }
+                for s in fresh
+            ],
+        ).all()
+        created = {str(r.item_id): int(r.id) for r in rows}
+    return [
+        (int(known[s.item_id]), False) if s.item_id in known else (created[s.item_id], True)
+        for s in items
+    ], now
 
 
 def _to_stored(row: Any) -> StoredSubmission:
@@ -149,4 +195,40 @@ def load_results(conn: Connection, row_id: int) -> dict[str, Any]:
         "decision": decision_by_stage.get("auto"),
         "decisions": decision_by_stage,
         "cases": [{"id": int(c.id), "state": c.state, "priority": c.priority} for c in case_rows],
+    }
+
+
+def load_results_many(conn: Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """`load_results` for many submissions in four queries (the scan command's output)."""
+    out: dict[int, dict[str, Any]] = {
+        row_id: {"findings": [], "decision": None, "decisions": {}, "cases": []}
+        for row_id in row_ids
+    }
+    for r in conn.execute(
+        select(findings.c.submission_id, findings.c.body)
+        .where(findings.c.submission_id.in_(row_ids))
+        .order_by(findings.c.id)
+    ):
+        out[int(r.submission_id)]["findings"].append(Finding.from_json(r.body).to_json())
+    for r in conn.execute(
+        select(decisions).where(decisions.c.submission_id.in_(row_ids)).order_by(decisions.c.id)
+    ):
+        entry = out[int(r.submission_id)]
+        entry["decisions"][r.stage] = Decision.from_json(r.body).to_json() | {"id": int(r.id)}
+        entry["decision"] = entry["decisions"].get("auto")
+    for c in conn.execute(
+        select(cases).where(cases.c.submission_id.in_(row_ids)).order_by(cases.c.id)
+    ):
+        out[int(c.submission_id)]["cases"].append(
+            {"id": int(c.id), "state": c.state, "priority": c.priority}
+        )
+    return out
+
+
+def status_many(conn: Connection, row_ids: Sequence[int]) -> dict[int, str]:
+    return {
+        int(r.id): str(r.status)
+        for r in conn.execute(
+            select(submissions.c.id, submissions.c.status).where(submissions.c.id.in_(row_ids))
+        )
     }

@@ -278,6 +278,26 @@ entry_hits = Table(
     Index("ix_entry_hits_entry_at", "entry_id", "at"),
 )
 
+# Backfill checkpoints: one row per partition of an archive; a partition is claimed with a
+# lease like a submission, so many `takedown backfill` processes share a run and a rerun
+# resumes after the last finished partition.
+backfill_partitions = Table(
+    "backfill_partitions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run", String(128), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("stop", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("items", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("done_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("run", "partition", name="uq_backfill_partitions_run_partition"),
+)
+
 # Tables of optional features live in their own modules on this metadata; importing them here
 # keeps `metadata` complete for migrations and their check.
 from takedown.storage import exchange_tables as _exchange_tables  # noqa: E402,F401

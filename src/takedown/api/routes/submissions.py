@@ -114,7 +114,7 @@ async def submit(
             hint="send application/json or multipart/form-data",
         )
     accepted = ingest.accept(runtime.engine, runtime.queue, items, actor=principal.actor)
-    results = [ingest.status(runtime.engine, a.item_id) | {"created": a.created} for a in accepted]
+    results = ingest.describe(runtime.engine, items, accepted)
     status = 202 if any(a.created for a in accepted) else 200
     return JSONResponse({"items": results} if batch else results[0], status_code=status)
 
