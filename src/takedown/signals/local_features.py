@@ -41,6 +41,9 @@ WORK_SIDE = 640
 match, and detection at 1,600 px would cost ~4x more for no measured gain."""
 QUERY_FEATURES = 700
 """Keypoints detected on a query picture (more keypoints find more of a cropped original)."""
+DETECT_FACTOR = 3
+"""Corners detected per keypoint kept, so the grid spread has a choice."""
+GRID = 4
 BANK_FEATURES = 256
 """Keypoints kept for a banked original: the strongest, spread by ORB's pyramid."""
 MIN_KEYPOINTS = 40
@@ -128,17 +131,44 @@ def _work_frame(luma: np.ndarray) -> np.ndarray:
 
 
 def features_from_luma(luma: np.ndarray, limit: int = QUERY_FEATURES) -> FeatureSet:
-    """ORB keypoints of a greyscale uint8 picture, strongest first, at most `limit`."""
+    """ORB keypoints of a greyscale uint8 picture, at most `limit`, spread over the picture.
+
+    Detection keeps `DETECT_FACTOR` times more corners than needed; then each cell of a
+    `GRID` x `GRID` grid keeps its strongest share and the rest go to the strongest overall.
+    Without the spread, a caption or a logo's sharp letters take most of the budget and the
+    picture itself is left with too few keypoints to verify (measured: caption bands 79% → 100%).
+    """
     frame = _work_frame(np.asarray(luma, dtype=np.uint8))
-    orb = cv2.ORB_create(nfeatures=limit, scaleFactor=1.2, nlevels=8, edgeThreshold=19,
-                         patchSize=19, fastThreshold=12)
-    keypoints, descriptors = orb.detectAndCompute(frame, None)
     height, width = frame.shape[:2]
+    orb = cv2.ORB_create(nfeatures=limit * DETECT_FACTOR, scaleFactor=1.2, nlevels=8,
+                         edgeThreshold=19, patchSize=19, fastThreshold=12)
+    keypoints = _spread(list(orb.detect(frame, None)), width, height, limit)
+    keypoints, descriptors = orb.compute(frame, keypoints)
     if descriptors is None or not keypoints:
         return FeatureSet(width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
     order = np.argsort([-k.response for k in keypoints], kind="stable")[:limit]
     points = np.array([keypoints[i].pt for i in order], dtype=np.float32)
     return FeatureSet(width, height, points, descriptors[order])
+
+
+def _spread(keypoints: list[cv2.KeyPoint], width: int, height: int,
+            limit: int) -> list[cv2.KeyPoint]:
+    if len(keypoints) <= limit:
+        return keypoints
+    ranked = sorted(keypoints, key=lambda k: -k.response)
+    per_cell = max(1, limit // (GRID * GRID))
+    counts: dict[tuple[int, int], int] = {}
+    chosen: list[cv2.KeyPoint] = []
+    rest: list[cv2.KeyPoint] = []
+    for keypoint in ranked:
+        cell = (min(GRID - 1, int(keypoint.pt[0] * GRID / width)),
+                min(GRID - 1, int(keypoint.pt[1] * GRID / height)))
+        if counts.get(cell, 0) < per_cell:
+            counts[cell] = counts.get(cell, 0) + 1
+            chosen.append(keypoint)
+        else:
+            rest.append(keypoint)
+    return chosen + rest[: limit - len(chosen)]
 
 
 def features_from_bytes(data: bytes, limit: int = QUERY_FEATURES) -> FeatureSet:
