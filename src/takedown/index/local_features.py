@@ -112,8 +112,7 @@ class LocalFeatureIndex:
         nlist = max(64, int(4 * np.sqrt(count)))
         quantizer = faiss.IndexBinaryFlat(256)
         ivf = faiss.IndexBinaryIVF(quantizer, 256, nlist)
-        ivf.own_fields = True
-        quantizer.this.disown()
+        self._quantizer = quantizer  # faiss does not own it: keep it alive with the index
         sample = vectors[np.random.default_rng(0).permutation(count)[: nlist * 40]]
         ivf.train(sample)
         ivf.add(vectors)
@@ -167,8 +166,8 @@ class LocalFeatureIndex:
             if hit_owner.size == 0:
                 return []
             ids, votes = np.unique(hit_owner, return_counts=True)
-            ranked = ids[np.argsort(-votes, kind="stable")][:limit]
-            ranked = [int(e) for e in ranked if votes[ids == e][0] >= MIN_INLIERS]
+            order = np.argsort(-votes, kind="stable")[:limit]
+            ranked = [int(ids[i]) for i in order if votes[i] >= MIN_INLIERS]
             work = [(e, self._sets[e], self._offsets[e]) for e in ranked]
         found: list[FeatureMatch] = []
         for entry_id, banked, offset in work:

@@ -140,14 +140,14 @@ def features_from_luma(luma: np.ndarray, limit: int = QUERY_FEATURES) -> Feature
     """
     frame = _work_frame(np.asarray(luma, dtype=np.uint8))
     height, width = frame.shape[:2]
-    orb = cv2.ORB_create(nfeatures=limit * DETECT_FACTOR, scaleFactor=1.2, nlevels=8,
+    orb = cv2.ORB.create(nfeatures=limit * DETECT_FACTOR, scaleFactor=1.2, nlevels=8,
                          edgeThreshold=19, patchSize=19, fastThreshold=12)
     keypoints = _spread(list(orb.detect(frame, None)), width, height, limit)
-    keypoints, descriptors = orb.compute(frame, keypoints)
-    if descriptors is None or not keypoints:
+    computed, descriptors = orb.compute(frame, keypoints)
+    if descriptors is None or not computed:
         return FeatureSet(width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
-    order = np.argsort([-k.response for k in keypoints], kind="stable")[:limit]
-    points = np.array([keypoints[i].pt for i in order], dtype=np.float32)
+    order = np.argsort([-k.response for k in computed], kind="stable")[:limit]
+    points = np.array([computed[i].pt for i in order], dtype=np.float32)
     return FeatureSet(width, height, points, descriptors[order])
 
 
@@ -283,8 +283,13 @@ class LocalFeatureSignal:
         return MATCH_DISTANCE_SCALE - min(best, MATCH_DISTANCE_SCALE)
 
     def canonicalize(self, value: str) -> str:
-        """Banked values must decode and must not be degenerate (they would match anything flat)."""
-        features = FeatureSet.from_value(value.strip())
+        """Banked values: a stored set's digest (64 hex digits, what `bank add-media` writes)
+        or an inline set, which must decode and must not be degenerate (it would match anything
+        flat)."""
+        text = value.strip()
+        if len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text):
+            return text.lower()
+        features = FeatureSet.from_value(text)
         if features.degenerate:
             raise InvalidInput(
                 f"feature set has {len(features)} keypoints, fewer than {MIN_KEYPOINTS}",

@@ -277,3 +277,5 @@ entry_hits = Table(
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_entry_hits_entry_at", "entry_id", "at"),
 )
+
+from takedown.storage import media_tables as _media_tables  # noqa: E402,F401  (same MetaData)
