@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from media_pictures import caption_band, crop, png, scene
 from test_review_ui import sign_in, wait_for
 
+from media_pictures import caption_band, crop, png, scene
 from takedown.services.media_banking import bank_picture
 from takedown.storage.keys import Role
 
