@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from media_pictures import caption_band, crop, flat, png, scene
 from sqlalchemy import select
 
+from media_pictures import caption_band, crop, flat, png, scene
 from takedown.api.app import create_app
 from takedown.config import Settings
 from takedown.core.errors import InvalidInput

@@ -72,7 +72,8 @@ class LocalFeatureIndex:
     def _reset(self) -> None:
         self._faiss: faiss.IndexBinary = faiss.IndexBinaryFlat(256)
         self._ivf = False
-        self._owner = np.zeros(0, dtype=np.int64)
+        self._owner = np.full(1024, -1, dtype=np.int64)
+        self._rows = 0
         self._sets: dict[int, FeatureSet] = {}
         self._offsets: dict[int, int] = {}
         self._dead_rows = 0
@@ -97,13 +98,22 @@ class LocalFeatureIndex:
             entry_id = int(entry_id)
             if entry_id in self._sets:
                 self._tombstone(entry_id)
-            self._offsets[entry_id] = int(self._owner.shape[0])
-            self._sets[entry_id] = features
-            self._owner = np.concatenate(
-                [self._owner, np.full(len(features), entry_id, dtype=np.int64)])
-            self._faiss.add(np.ascontiguousarray(features.descriptors))
+            self._append(entry_id, features)
             if not self._ivf and self._faiss.ntotal >= self._ivf_from:
                 self._to_ivf()
+
+    def _append(self, entry_id: int, features: FeatureSet) -> None:
+        """Rows of the faiss index are owned by entry ids (-1: tombstoned); amortised growth."""
+        end = self._rows + len(features)
+        if end > self._owner.shape[0]:
+            grown = np.full(max(end, 2 * self._owner.shape[0]), -1, dtype=np.int64)
+            grown[: self._rows] = self._owner[: self._rows]
+            self._owner = grown
+        self._owner[self._rows:end] = entry_id
+        self._offsets[entry_id] = self._rows
+        self._rows = end
+        self._sets[entry_id] = features
+        self._faiss.add(np.ascontiguousarray(features.descriptors))
 
     def _to_ivf(self) -> None:
         """Retrain as IVF on every descriptor held now (once, at the size threshold)."""
@@ -124,7 +134,7 @@ class LocalFeatureIndex:
             if int(entry_id) not in self._sets:
                 return False
             self._tombstone(int(entry_id))
-            if self._dead_rows > max(1000, self._owner.shape[0] // 2):
+            if self._dead_rows > max(1000, self._rows // 2):
                 self._compact()
             return True
 
@@ -138,11 +148,7 @@ class LocalFeatureIndex:
         live = list(self._sets.items())
         self._reset()
         for entry_id, features in live:
-            self._offsets[entry_id] = int(self._owner.shape[0])
-            self._sets[entry_id] = features
-            self._owner = np.concatenate(
-                [self._owner, np.full(len(features), entry_id, dtype=np.int64)])
-            self._faiss.add(np.ascontiguousarray(features.descriptors))
+            self._append(entry_id, features)
         if self._faiss.ntotal >= self._ivf_from:
             self._to_ivf()
 
