@@ -85,7 +85,9 @@ def trimmed_frame_hashes(path: str, seconds_per_hash: float = 1.0) -> list[Frame
     return hashes
 
 
-def trimmed_frame_hashes_bytes(data: bytes, seconds_per_hash: float = 1.0) -> list[FrameHash] | None:
+def trimmed_frame_hashes_bytes(
+    data: bytes, seconds_per_hash: float = 1.0
+) -> list[FrameHash] | None:
     """`trimmed_frame_hashes` for bytes (OpenCV reads files only: a private temporary file)."""
     handle, path = tempfile.mkstemp(prefix="takedown-frames-")
     try:
