@@ -42,6 +42,11 @@ NEIGHBOURS = 3
 CANDIDATES = 6
 """Banked pictures verified per query, the ones with most close pairs (RANSAC is the cost)."""
 NPROBE = 12
+LIST_LENGTH = 4000
+"""Descriptors per inverted list: a lookup scans ~NPROBE lists of this length per query
+descriptor whatever the bank size, so its cost stays flat while the bank grows (up to the
+coarse quantizer, which at 1M pictures should be an HNSW over the list centroids)."""
+TRAIN_PER_LIST = 30
 
 Resolver = Callable[[str], "FeatureSet | None"]
 
@@ -119,11 +124,11 @@ class LocalFeatureIndex:
         """Retrain as IVF on every descriptor held now (once, at the size threshold)."""
         count = int(self._faiss.ntotal)
         vectors = np.vstack([self._faiss.reconstruct_n(0, count)])
-        nlist = max(64, int(4 * np.sqrt(count)))
+        nlist = max(64, count // LIST_LENGTH)
         quantizer = faiss.IndexBinaryFlat(256)
         ivf = faiss.IndexBinaryIVF(quantizer, 256, nlist)
         self._quantizer = quantizer  # faiss does not own it: keep it alive with the index
-        sample = vectors[np.random.default_rng(0).permutation(count)[: nlist * 40]]
+        sample = vectors[np.random.default_rng(0).permutation(count)[: nlist * TRAIN_PER_LIST]]
         ivf.train(sample)
         ivf.add(vectors)
         ivf.nprobe = self._nprobe
