@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 
 from takedown.core.banks import Bank, BankEntry, BankKind
-from takedown.core.content import Submission
+from takedown.core.content import ContentKind, Submission
 from takedown.core.errors import TakedownError
 from takedown.core.findings import Finding
 from takedown.core.signals import Signal
@@ -145,7 +145,9 @@ class HashMatchDetector:
                         },
                     )
                     (allow if bank.kind is BankKind.ALLOW else block).append(finding)
-            if not block and not allow and submission.content:
+            if not block and not allow and submission.kind is ContentKind.IMAGE and (
+                submission.content
+            ):
                 for finding in self._on_demand(submission.content):
                     (allow if finding.evidence["bank_kind"] == "allow" else block).append(finding)
         if allow:
