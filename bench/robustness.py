@@ -13,6 +13,12 @@ False matches count pairs of *distinct* images (any edit of one vs the other's b
 
     python bench/robustness.py --json [--limit N] [--data DIR]
     python bench/robustness.py --json --bank-crops   # crop experiment: bank-side crop hashes
+    python bench/robustness.py --json --local [--heldout]   # PDQ alone vs PDQ + local features
+
+`--local` runs every edit above plus those of bench/media_edits.py (crops of 5/10/20% centre
+and corner, caption bands, logo overlay, screenshot frame, crop+JPEG q50+caption) through PDQ
+alone and through PDQ with the `orb` local-feature signal as its fallback (looked up only when
+PDQ matched nothing), on the shared dev set or, with `--heldout`, on pictures it never saw.
 """
 
 from __future__ import annotations
@@ -325,11 +331,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON (the only output)")
     parser.add_argument("--bank-crops", action="store_true",
                         help="only run the bank-side crop augmentation experiment")
+    parser.add_argument("--local", action="store_true",
+                        help="PDQ alone vs PDQ + local features, every edit (bench/media_edits.py)")
+    parser.add_argument("--heldout", action="store_true",
+                        help="with --local: the held-out set instead of --data")
     args = parser.parse_args(argv)
-    if not args.data.is_dir():
+    if not args.heldout and not args.data.is_dir():
         print(f"no image directory at {args.data}", file=sys.stderr)
         return 2
-    if args.bank_crops:
+    if args.local or args.heldout:
+        from local_robustness import run_local
+
+        result = run_local(args.data, args.limit, heldout=args.heldout)
+    elif args.bank_crops:
         result = bank_crop_experiment(args.data, args.limit)
     else:
         result = run(args.data, args.limit)

@@ -1,4 +1,8 @@
-"""`takedown bank import|export|list`: labelled hash lists in and out, in several formats.
+"""`takedown bank import|export|add-media|list`: labelled hash lists in and out, in several
+formats, and banking pictures.
+
+`add-media` banks each picture's reference PDQ hash and its local-feature set (`orb`), skipping
+degenerate ones (services/media_banking.py) and saying so on stderr.
 
 CSV columns: `signal_type,value[,note]` with a header (plus optional label columns, see
 docs/exchanges.md), or a bare column of hex hashes whose type is inferred from length
@@ -49,6 +53,12 @@ def register(subparsers: Any) -> None:
         "--output", "-o", type=Path, help="file (a folder for hma); standard output if omitted"
     )
     exp.set_defaults(func=cmd_export)
+    media = sub.add_parser("add-media", help="bank pictures (PDQ + local features)")
+    media.add_argument("name", help="an existing bank, or a new one with --label")
+    media.add_argument("files", type=Path, nargs="+")
+    media.add_argument("--label", help="create the bank with this taxonomy label if missing")
+    media.add_argument("--note")
+    media.set_defaults(func=cmd_add_media)
     ls = sub.add_parser("list", help="list banks")
     ls.set_defaults(func=cmd_list)
 
@@ -88,6 +98,40 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         emit(result)
     return 0
+
+
+def cmd_add_media(args: argparse.Namespace) -> int:
+    """One JSON line per file; an unreadable or degenerate file is reported and skipped
+    (exit 2), the others are still banked."""
+    from takedown.services.media_banking import bank_picture
+
+    runtime = open_runtime()
+    failed = False
+    try:
+        with runtime.engine.begin() as conn:
+            try:
+                bank_store.get_bank(conn, args.name)
+            except NotFound:
+                if not args.label:
+                    raise
+                bank_store.upsert_bank(
+                    conn, Bank(name=args.name, label=parse_label(args.label)), actor="cli")
+        for path in args.files:
+            try:
+                data = path.read_bytes()
+                result = bank_picture(runtime.engine, args.name, data, note=args.note,
+                                      actor="cli")
+            except (OSError, InvalidInput) as error:
+                failed = True
+                emit({"file": str(path), "error": str(error)})
+                print(f"{path}: {error}", file=sys.stderr)
+                continue
+            for warning in result.warnings:
+                print(f"{path}: {warning}", file=sys.stderr)
+            emit({"file": str(path), **result.to_json()})
+    finally:
+        runtime.close()
+    return 2 if failed else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -4,6 +4,12 @@ The detector holds one index per signal type and follows bank changes incrementa
 (`apply_changes`), so a newly banked hash matches within one change-feed poll, with no rebuild.
 An allow-list match (e.g. known news footage) suppresses block findings for the same item and
 is itself reported, so reviewers can see why nothing happened.
+
+Degenerate hashes never match on their own: a PDQ query of quality < 50 (flat, blank, tiny) is
+not looked up, and a banked PDQ value that looks degenerate is skipped (`is_degenerate_pdq`).
+An index that offers `query_content` (local features, `orb`) is asked only when nothing else
+matched the item, so images PDQ already matched cost nothing extra; its findings carry the
+verification (inliers, matched region) as evidence.
 """
 
 from __future__ import annotations
@@ -12,14 +18,16 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 
 from takedown.core.banks import Bank, BankEntry, BankKind
-from takedown.core.content import Submission
+from takedown.core.content import ContentKind, Submission
+from takedown.core.errors import TakedownError
 from takedown.core.findings import Finding
 from takedown.core.signals import Signal
 from takedown.index.base import Index
 from takedown.index.factory import make_index
+from takedown.signals.pdq import is_degenerate_pdq
 
 # Default distance thresholds per signal type; a bank may set its own (Bank.thresholds).
-DEFAULT_THRESHOLDS: dict[str, int] = {"pdq": 31, "vpdq": 31, "tlsh": 40, "minhash": 30}
+DEFAULT_THRESHOLDS: dict[str, int] = {"pdq": 31, "vpdq": 31, "tlsh": 40, "minhash": 30, "orb": 86}
 
 
 IndexFactory = Callable[[str], Index]
@@ -84,12 +92,15 @@ class HashMatchDetector:
                 [self._threshold(b, signal_type) for b in self._banks.values()] or [0]
             )
             results: list[list[tuple[int, BankEntry, Bank]]] = []
-            for matches in index.query_many(list(values), widest):
+            for value, matches in zip(values, index.query_many(list(values), widest), strict=True):
                 row: list[tuple[int, BankEntry, Bank]] = []
-                for distance, entry_id in matches:
+                degenerate = signal_type == "pdq" and is_degenerate_pdq(value)
+                for distance, entry_id in [] if degenerate else matches:
                     entry = self._entries.get(entry_id)
                     bank = self._banks.get(entry.bank) if entry else None
                     if entry is None or bank is None or not bank.enabled:
+                        continue
+                    if signal_type == "pdq" and is_degenerate_pdq(entry.value):
                         continue
                     if threshold is None and distance > self._threshold(bank, signal_type):
                         continue
@@ -106,7 +117,7 @@ class HashMatchDetector:
         with self._lock:
             for signal in signals:
                 index = self._indexes.get(signal.type)
-                if index is None:
+                if index is None or (signal.type == "pdq" and signal.meta.get("low_quality")):
                     continue
                 widest = max([self._threshold(b, signal.type) for b in self._banks.values()] or [0])
                 for distance, entry_id in _query_variants(index, signal, widest):
@@ -115,6 +126,8 @@ class HashMatchDetector:
                     if entry is None or bank is None or not bank.enabled:
                         continue
                     if distance > self._threshold(bank, signal.type):
+                        continue
+                    if signal.type == "pdq" and is_degenerate_pdq(entry.value):
                         continue
                     finding = Finding(
                         detector=f"{self.name}@{self.version}",
@@ -132,9 +145,49 @@ class HashMatchDetector:
                         },
                     )
                     (allow if bank.kind is BankKind.ALLOW else block).append(finding)
+            if not block and not allow and submission.kind is ContentKind.IMAGE and (
+                submission.content
+            ):
+                for finding in self._on_demand(submission.content):
+                    (allow if finding.evidence["bank_kind"] == "allow" else block).append(finding)
         if allow:
             return allow
         return _dedupe(block)
+
+    def _on_demand(self, content: bytes) -> list[Finding]:
+        """Findings from indexes that extract their own query signal (called under the lock)."""
+        found: list[Finding] = []
+        for signal_type, index in self._indexes.items():
+            query_content = getattr(index, "query_content", None)
+            if query_content is None or len(index) == 0:
+                continue
+            try:
+                matches = query_content(content)
+            except TakedownError:
+                continue
+            for match in matches:
+                entry = self._entries.get(match.entry_id)
+                bank = self._banks.get(entry.bank) if entry else None
+                if entry is None or bank is None or not bank.enabled:
+                    continue
+                if match.distance > self._threshold(bank, signal_type):
+                    continue
+                found.append(Finding(
+                    detector=f"{self.name}@{self.version}",
+                    label=bank.label.value,
+                    score=match.verification.score,
+                    bank=bank.name,
+                    entry_id=match.entry_id,
+                    distance=match.distance,
+                    signal_type=signal_type,
+                    evidence={
+                        "bank_kind": bank.kind.value,
+                        "severity": bank.severity,
+                        "local_match": match.verification.evidence(),
+                        **({"note": entry.note} if entry.note else {}),
+                    },
+                ))
+        return found
 
 
 def _query_variants(index: Index, signal: Signal, threshold: int) -> list[tuple[int, int]]:

@@ -76,8 +76,8 @@ class Pipeline:
         signals: list[Signal] = []
         errors: list[str] = []
         for signal_type in self.registry:
-            if submission.kind not in signal_type.kinds:
-                continue
+            if submission.kind not in signal_type.kinds or getattr(signal_type, "on_demand", False):
+                continue  # on-demand types (local features) are computed by their matcher
             try:
                 signals.extend(signal_type.extract(submission))
             except Exception as error:  # noqa: BLE001 - recorded on the item, never dropped

@@ -32,6 +32,7 @@ from takedown.services.exchange_evidence import ProvenanceDetector
 from takedown.services.exchange_node import ExchangeNode
 from takedown.services.facts import StoredFacts
 from takedown.services.metrics import observe_item
+from takedown.services.media_banking import feature_resolver
 from takedown.services.pipeline import Pipeline
 from takedown.services.worker import Worker
 from takedown.signals.registry import default_registry
@@ -63,7 +64,9 @@ class Runtime:
         self.queue = queue or make_queue(settings.queue_url)
         self.registry = default_registry()
         self.matcher = HashMatchDetector(
-            lambda signal_type: make_index(signal_type, self._distance_for(signal_type)),
+            lambda signal_type: make_index(
+                signal_type, self._distance_for(signal_type), feature_resolver(self.engine)
+            ),
             {t.name: int(t.threshold) for t in self.registry if hasattr(t, "threshold")},
         )
         self.follower = BankFollower(self.engine, self.matcher)

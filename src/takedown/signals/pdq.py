@@ -47,6 +47,9 @@ shrinks with the picture, so a half-size copy of a small picture drifts 30-90 bi
 PDQ_QUALITY_THRESHOLD = 50
 """Below this quality Meta advises against trusting a hash (flat or tiny images)."""
 
+DEGENERATE_BITS = (104, 152)
+"""Set-bit counts outside this range mark a hash of a flat picture (`is_degenerate_pdq`)."""
+
 DIHEDRAL_NAMES: tuple[str, ...] = (
     "original",
     "rotate90",
@@ -91,6 +94,22 @@ def validate_pdq_hex(value: str) -> str:
 def hamming(a: str, b: str) -> int:
     """Bits that differ between two hex PDQ hashes."""
     return (int(validate_pdq_hex(a), 16) ^ int(validate_pdq_hex(b), 16)).bit_count()
+
+
+def is_degenerate_pdq(value: str) -> bool:
+    """Whether a hash, seen without its quality, comes from a flat picture.
+
+    PDQ sets each bit by comparing a DCT coefficient with the median, so a hash of any
+    textured picture has ~128 bits set (every shared test image: exactly 128). A flat picture
+    has no signal to threshold and its hash is rounding noise with far fewer or more set bits
+    (all zeros for black, 51-103 bits for other flat colours, measured); such a hash in a
+    bank would match every flat upload, so the matcher skips it on both sides.
+    """
+    try:
+        bits = int(value.strip(), 16).bit_count()
+    except ValueError:
+        return False
+    return not DEGENERATE_BITS[0] <= bits <= DEGENERATE_BITS[1]
 
 
 def _as_three_channels(pixels: np.ndarray) -> np.ndarray:
@@ -240,6 +259,7 @@ class PdqSignal:
 
     def compare(self, a: str, b: str) -> int:
         return hamming(a, b)
+
 
     def examples(self) -> Sequence[tuple[Submission, str]]:
         item = make_submission(item_id="ex-pdq", kind=ContentKind.IMAGE, content=example_png())

@@ -6,6 +6,10 @@ match %* (share of the query's frames found in the other video) and the *compare
 (share of the other's frames found in the query). A longer upload that contains a banked clip
 has a low query % and a high compared %; a short excerpt of a banked video the reverse.
 
+Letterbox and pillarbox bars: when a video has stable bars, `extract` adds the frame hashes of
+the bar-free picture as a second *query* form (`meta["query_hashes"]`, signals/video_frames.py);
+the value itself stays the reference hash.
+
 Signal values use HMA's serialisation (a JSON list of "pdq_hex,quality,timestamp"), so vPDQ
 hashes import from and export to HMA / ThreatExchange unchanged.
 """
@@ -179,14 +183,21 @@ class VpdqSignal:
             return []
         frames = hash_video_bytes(submission.content)
         good = [f for f in frames if f.quality >= VPDQ_QUALITY_THRESHOLD]
-        meta = {
+        value = features_to_value(frames)
+        meta: dict[str, object] = {
             "frames": len(frames),
             "good_frames": len(good),
             "low_quality": not good,
             "seconds_per_hash": SECONDS_PER_HASH,
             "duration_s": frames[-1].timestamp if frames else 0.0,
         }
-        return [Signal(self.name, features_to_value(frames), meta)]
+        trimmed = _trimmed(submission.content)
+        if trimmed:
+            # Letterboxed/pillarboxed: also look up the bar-free frames (query only; the value
+            # stays Meta's reference hash). See signals/video_frames.py.
+            meta["query_hashes"] = [value, features_to_value(trimmed)]
+            meta["bars_trimmed"] = True
+        return [Signal(self.name, value, meta)]
 
     def compare(self, a: str, b: str) -> int:
         return match_videos(value_to_features(a), value_to_features(b)).distance
@@ -194,6 +205,12 @@ class VpdqSignal:
     def examples(self) -> Sequence[tuple[Submission, str]]:
         item = make_submission(item_id="ex-vpdq", kind=ContentKind.VIDEO, content=example_video())
         return [(item, EXAMPLE_VPDQ)]
+
+
+def _trimmed(data: bytes) -> list[FrameHash] | None:
+    from takedown.signals.video_frames import trimmed_frame_hashes_bytes
+
+    return trimmed_frame_hashes_bytes(data, SECONDS_PER_HASH)
 
 
 def example_video() -> bytes:

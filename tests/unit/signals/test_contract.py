@@ -11,7 +11,7 @@ from takedown_testing import need_module
 
 REGISTRY = default_registry()
 TYPES = list(REGISTRY)
-EXPECTED_BUILTINS = {"md5", "sha256", "text_sha256", "pdq", "vpdq", "tlsh", "minhash", "url",
+EXPECTED_BUILTINS = {"md5", "sha256", "text_sha256", "pdq", "vpdq", "tlsh", "minhash", "url", "orb",
                      "domain"}
 
 

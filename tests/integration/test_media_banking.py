@@ -1,0 +1,77 @@
+"""Banking pictures end to end: degenerate signals refused, feature sets stored by digest and
+found again by a fresh process, and a cropped re-post queued for review with its evidence."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from media_pictures import caption_band, crop, flat, png, scene
+from takedown.api.app import create_app
+from takedown.config import Settings
+from takedown.core.errors import InvalidInput
+from takedown.services.media_banking import bank_picture
+from takedown.storage.keys import Role, create_key
+from takedown.storage.media_tables import feature_sets
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, classifier=False)  # bank matching is what is tested
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, start_workers=False)) as test_client:
+        yield test_client
+
+
+def _headers(client: TestClient, role: Role) -> dict[str, str]:
+    with client.app.state.runtime.engine.begin() as conn:  # type: ignore[attr-defined]
+        return {"Authorization": f"Bearer {create_key(conn, role)}"}
+
+
+def test_flat_pictures_are_refused_and_nothing_is_stored(client: TestClient) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    client.put("/v1/banks/b", headers=_headers(client, Role.ADMIN),
+               json={"name": "b", "label": "TVEC1"})
+    with pytest.raises(InvalidInput, match="too flat"):
+        bank_picture(runtime.engine, "b", png(flat((30, 30, 30))), actor="test")
+    with runtime.engine.connect() as conn:
+        assert conn.execute(select(feature_sets)).first() is None
+
+
+def test_a_cropped_repost_is_queued_with_local_feature_evidence(
+    client: TestClient, settings: Settings
+) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    client.put("/v1/banks/b", headers=_headers(client, Role.ADMIN),
+               json={"name": "b", "label": "TVEC1"})
+    original = scene(88)
+    first = bank_picture(runtime.engine, "b", png(original), actor="test")
+    again = bank_picture(runtime.engine, "b", png(original), actor="test")
+    assert (first.added, again.already_present, again.orb) == (2, 2, first.orb)
+    with runtime.engine.connect() as conn:
+        assert len(conn.execute(select(feature_sets)).all()) == 1
+
+    # A new process loads the bank from storage: the digest resolves to the stored set.
+    with TestClient(create_app(settings, start_workers=False)) as fresh:
+        integrator = _headers(fresh, Role.INTEGRATOR)
+        item = {"id": "repost", "kind": "image",
+                "content_base64": base64.b64encode(png(caption_band(crop(original, 0.2),
+                                                                     top=False))).decode()}
+        assert fresh.post("/v1/submissions", headers=integrator,
+                          json={"items": [item]}).status_code == 202
+        fresh_runtime = fresh.app.state.runtime  # type: ignore[attr-defined]
+        while fresh_runtime.worker.run_once():
+            pass
+        body = fresh.get("/v1/submissions/repost", headers=integrator).json()
+    [finding] = [f for f in body["findings"] if f.get("bank")]
+    assert finding["signal_type"] == "orb" and finding["bank"] == "b"
+    assert finding["evidence"]["local_match"]["inliers"] >= 14
+    assert body["decision"]["action"] == "queue"

@@ -1,0 +1,62 @@
+"""Benign synthetic pictures for media-matching tests: textured scenes (distinct per seed), flat
+single-colour images and the edits re-posters make (crop, caption band, logo)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+
+def scene(seed: int, size: tuple[int, int] = (480, 360)) -> Image.Image:
+    """Smoothed noise plus random shapes: plenty of corners, different for every seed."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    coarse = rng.uniform(0, 255, size=(h // 24 + 1, w // 24 + 1, 3)).astype(np.uint8)
+    base = Image.fromarray(coarse).resize((w, h), Image.Resampling.BICUBIC)
+    grain = rng.normal(0, 18, size=(h, w, 3))
+    image = Image.fromarray(np.clip(np.asarray(base) + grain, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(25):
+        x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(8, 60))
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse((x - r, y - r // 2, x + r, y + r // 2), fill=colour)
+        else:
+            draw.rectangle((x - r, y - r // 3, x + r // 2, y + r), fill=colour)
+    return image
+
+
+def flat(colour: tuple[int, int, int], size: tuple[int, int] = (400, 300)) -> Image.Image:
+    return Image.new("RGB", size, colour)
+
+
+def crop(image: Image.Image, share: float, *, corner: bool = False) -> Image.Image:
+    w, h = image.size
+    if corner:
+        return image.crop((round(w * share), round(h * share), w, h))
+    dx, dy = round(w * share / 2), round(h * share / 2)
+    return image.crop((dx, dy, w - dx, h - dy))
+
+
+def caption_band(image: Image.Image, *, top: bool = True) -> Image.Image:
+    w, h = image.size
+    band = round(h * 0.2)
+    out = Image.new("RGB", (w, h + band), "white")
+    out.paste(image, (0, band if top else 0))
+    ImageDraw.Draw(out).text((10, (0 if top else h) + band // 3), "SHARE THIS NOW",
+                             font=ImageFont.load_default(size=band // 3), fill="black")
+    return out
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpeg(image: Image.Image, quality: int = 50) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()

@@ -1,0 +1,66 @@
+"""The `orb` index: verified matches only, additions and removals visible at once."""
+
+from __future__ import annotations
+
+from media_pictures import caption_band, crop, png, scene
+from takedown.index.factory import make_index
+from takedown.index.local_features import LocalFeatureIndex
+from takedown.signals.local_features import BANK_FEATURES, FeatureSet, features_from_bytes
+
+PICTURES = [scene(seed) for seed in range(20, 26)]
+BANKED = [features_from_bytes(png(p), BANK_FEATURES) for p in PICTURES]
+
+
+def _filled(**kwargs: int) -> LocalFeatureIndex:
+    index = LocalFeatureIndex(**kwargs)  # type: ignore[arg-type]
+    for n, features in enumerate(BANKED):
+        index.add(100 + n, features.to_value())
+    return index
+
+
+def test_each_edited_copy_finds_its_own_original_only() -> None:
+    index = _filled()
+    for n, picture in enumerate(PICTURES):
+        found = index.query_content(png(caption_band(crop(picture, 0.1))))
+        assert [m.entry_id for m in found] == [100 + n]
+        assert found[0].verification.evidence()["inliers"] >= 14
+
+
+def test_remove_and_add_are_visible_to_the_next_query() -> None:
+    index = _filled()
+    query = png(crop(PICTURES[2], 0.2, corner=True))
+    assert [m.entry_id for m in index.query_content(query)] == [102]
+    assert index.remove(102) and not index.remove(102)
+    assert index.query_content(query) == [] and len(index) == 5
+    index.add(7, BANKED[2].to_value())
+    assert [m.entry_id for m in index.query_content(query)] == [7]
+
+
+def test_the_ivf_form_answers_like_the_flat_one() -> None:
+    index = _filled(ivf_from=1000, nprobe=16)
+    assert index.descriptor_count() == sum(len(b) for b in BANKED)
+    for n, picture in enumerate(PICTURES):
+        assert [m.entry_id for m in index.query_content(png(crop(picture, 0.1)))] == [100 + n]
+    for n in range(4):
+        index.remove(100 + n)
+    index.compact()
+    assert len(index) == 2
+    assert [m.entry_id for m in index.query_content(png(crop(PICTURES[5], 0.1)))] == [105]
+
+
+def test_query_protocol_and_resolved_digests() -> None:
+    stored = {b.digest(): b for b in BANKED}
+    index = make_index("orb", resolve=stored.get)
+    assert isinstance(index, LocalFeatureIndex)
+    index.add(1, BANKED[0].digest())
+    index.add(2, "0" * 64)  # unknown digest: nothing to index, nothing invented
+    assert len(index) == 1
+    copy = features_from_bytes(png(crop(PICTURES[0], 0.05)))
+    [(distance, entry_id)] = index.query(copy.to_value(), 86)
+    assert entry_id == 1 and 0 <= distance <= 86
+    assert index.query_many([copy.to_value()], distance - 1) == [[]] or distance == 0
+
+
+def test_a_flat_query_finds_nothing() -> None:
+    empty = FeatureSet(10, 10, BANKED[0].points[:3], BANKED[0].descriptors[:3])
+    assert _filled().query_features(empty) == []
