@@ -63,6 +63,8 @@ class Settings:
         if self.hub_database_url:
             return self.hub_database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
     def effective_audit_key_file(self) -> Path:
         """The Ed25519 checkpoint key: a file, never a database row."""
         return self.audit_key_file or self.data_dir / "audit-ed25519.pem"

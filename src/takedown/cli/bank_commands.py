@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from takedown.cli._common import emit, open_runtime
-from takedown.core.banks import BankKind
+from takedown.core.banks import Bank, BankKind
+from takedown.core.errors import InvalidInput, NotFound
 from takedown.core.taxonomy import parse_label
 from takedown.services.bank_transfer import export_bank_file, import_bank_file
 from takedown.storage import banks as bank_store

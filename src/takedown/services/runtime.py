@@ -31,8 +31,8 @@ from takedown.services.delivery import Deliverer
 from takedown.services.exchange_evidence import ProvenanceDetector
 from takedown.services.exchange_node import ExchangeNode
 from takedown.services.facts import StoredFacts
-from takedown.services.metrics import observe_item
 from takedown.services.media_banking import feature_resolver
+from takedown.services.metrics import observe_item
 from takedown.services.pipeline import Pipeline
 from takedown.services.worker import Worker
 from takedown.signals.registry import default_registry

@@ -300,8 +300,8 @@ backfill_partitions = Table(
 
 # Tables of optional features live in their own modules on this metadata; importing them here
 # keeps `metadata` complete for migrations and their check.
-from takedown.storage import exchange_tables as _exchange_tables  # noqa: E402,F401
-from takedown.storage import entry_labels as _entry_labels  # noqa: E402,F401
-from takedown.storage import legal_tables as _legal_tables  # noqa: E402,F401
 from takedown.storage import account_tables as _account_tables  # noqa: E402,F401
+from takedown.storage import entry_labels as _entry_labels  # noqa: E402,F401
+from takedown.storage import exchange_tables as _exchange_tables  # noqa: E402,F401
+from takedown.storage import legal_tables as _legal_tables  # noqa: E402,F401
 from takedown.storage import media_tables as _media_tables  # noqa: E402,F401
