@@ -104,7 +104,7 @@ def bank_and_submit(client: TestClient, item_id: str = "post-1") -> dict[str, st
 def hooks_for(sink: Any, item_id: str, count: int) -> list[dict[str, Any]]:
     return wait_for(  # type: ignore[no-any-return]
         lambda: (
-            (found := [r for r in sink.requests if r["json"]["item_id"] == item_id])
+            (found := [r for r in sink.requests if r["json"].get("item_id") == item_id])
             and len(found) >= count
             and found
         ),
