@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 import takedown
 from takedown.api import problems
+from takedown.api.guards import ErrorGuardMiddleware, InputGuardMiddleware
 from takedown.api.limits import BodyLimitMiddleware
 from takedown.api.routes import (
     appeals,
@@ -51,7 +52,9 @@ def create_app(
     app.state.runtime = rt
     app.state.settings = settings
     problems.install(app)
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ErrorGuardMiddleware)
     for module in (submissions, banks, ledger, lookup, reports, appeals, review, connectors):
         app.include_router(module.router)
     mount_review_ui(app)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from takedown.core.errors import (
@@ -68,7 +69,27 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
         return problem(error.status_code, "HTTP error", str(error.detail))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return problem(500, "Internal error", "an unexpected error occurred; it was logged")
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, error: DataError) -> JSONResponse:
+        # Input checks refuse what databases cannot store; this is the backstop. The driver's
+        # message can quote the value, so only its class is logged.
+        log.warning("database refused a value: %s", type(error.orig).__name__)
+        return problem(
+            400, "Invalid input", "the database cannot store a value in this request",
+            hint="check for NUL characters, lone surrogates or out-of-range numbers",
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, error: IntegrityError) -> JSONResponse:
+        log.warning("integrity conflict: %s", type(error.orig).__name__)
+        return problem(
+            409, "Conflict", "a concurrent request changed the same record", hint="retry"
+        )
+
+    @app.exception_handler(UnicodeError)
+    async def _unicode(_request: Request, _error: UnicodeError) -> JSONResponse:
+        return problem(400, "Invalid input", "a value in this request is not valid Unicode")
+
+    @app.exception_handler(RecursionError)
+    async def _recursion(_request: Request, _error: RecursionError) -> JSONResponse:
+        return problem(400, "Invalid input", "a value in this request is nested too deeply")

@@ -1,0 +1,98 @@
+"""Decode untrusted JSON within fixed bounds, so no request body can exhaust the stack, the CPU
+or a database driver.
+
+Python's `json` recurses once per nesting level (10,000 levels raise RecursionError), converts
+integers of any length (quadratic; over 4,300 digits it raises ValueError) and accepts lone
+surrogates ("\\ud800") and NUL characters, which SQLite's and PostgreSQL's drivers refuse only
+at insert time. Here each of these is an `InvalidInput` naming the problem and where it is,
+raised before anything is stored. NUL is refused on every backend alike (PostgreSQL cannot store
+it in text), so one request behaves the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from takedown.core.errors import InvalidInput
+
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 64
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise InvalidInput(
+            f"a number has {len(literal.lstrip('-'))} digits; at most {MAX_INT_DIGITS} are accepted",
+            hint="send long identifiers as strings",
+        )
+    return int(literal)
+
+
+def _parse_constant(name: str) -> Any:
+    raise InvalidInput(f"{name} is not valid JSON", hint="JSON has no NaN or Infinity")
+
+
+def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse `raw` and check every value with `check`; raises InvalidInput, never anything else."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidInput(
+                f"the body is not valid UTF-8 (byte {error.start})", hint="encode JSON as UTF-8"
+            ) from None
+    else:
+        text = raw
+    try:
+        value = json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)
+    except RecursionError:
+        raise InvalidInput(
+            f"the JSON is nested too deeply (at most {max_depth} levels)"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except ValueError as error:
+        raise InvalidInput(f"the body is not valid JSON: {error}") from None
+    check(value, max_depth=max_depth)
+    return value
+
+
+def check(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse nesting over `max_depth`, lone surrogates and NUL in any key or string (iterative,
+    so the check itself cannot overflow the stack)."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "$")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, str):
+            check_text(node, where)
+        elif isinstance(node, dict | list):
+            if depth > max_depth:
+                raise InvalidInput(
+                    f"the JSON is nested too deeply at {where} (at most {max_depth} levels)"
+                )
+            if isinstance(node, dict):
+                for key, item in node.items():
+                    check_text(key, f"{where} key")
+                    stack.append((item, depth + 1, f"{where}.{key[:40]}"))
+            else:
+                stack.extend((item, depth + 1, f"{where}[{n}]") for n, item in enumerate(node))
+
+
+def check_text(text: str, where: str) -> None:
+    """Refuse strings a database cannot store faithfully: NUL and unpaired surrogates."""
+    if "\x00" in text:
+        raise InvalidInput(
+            f"{where} contains a NUL character (\\u0000)", hint="remove NUL characters"
+        )
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidInput(
+            f"{where} contains a lone surrogate at character {error.start}",
+            hint="strings must be valid Unicode: pair surrogates or drop them",
+        ) from None
