@@ -51,7 +51,7 @@ async def send_problem(
 def _is_json(scope: Scope) -> bool:
     for name, value in scope.get("headers") or []:
         if name == b"content-type":
-            media = value.split(b";")[0].strip().lower()
+            media = bytes(value).split(b";")[0].strip().lower()
             return media == b"application/json" or media.endswith(b"+json")
     return False
 

@@ -90,6 +90,13 @@ def install(app: FastAPI) -> None:
     async def _unicode(_request: Request, _error: UnicodeError) -> JSONResponse:
         return problem(400, "Invalid input", "a value in this request is not valid Unicode")
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, _error: OverflowError) -> JSONResponse:
+        return problem(
+            400, "Invalid input", "a number in this request is out of range",
+            hint="identifiers and counts fit in signed 64 bits",
+        )
+
     @app.exception_handler(RecursionError)
     async def _recursion(_request: Request, _error: RecursionError) -> JSONResponse:
         return problem(400, "Invalid input", "a value in this request is nested too deeply")

@@ -8,15 +8,15 @@ Exit 0 when every line was decided, 2 when any line was invalid.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
 from takedown.cli._common import emit, open_runtime
+from takedown.core import jsonsafe
 from takedown.core.content import Submission, submission_from_json
 from takedown.core.errors import InvalidInput, NotFound
 from takedown.services import ingest
@@ -31,13 +31,15 @@ def register(subparsers: Any) -> None:
     scan.set_defaults(func=cmd_scan)
 
 
-def _lines(path: str) -> Iterator[tuple[int, str]]:
-    stream: TextIO
+def _lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """Raw lines: each is decoded on its own, so one line of invalid UTF-8 is reported as that
+    line's error instead of ending the scan."""
+    stream: BinaryIO
     if path == "-":
-        stream = sys.stdin
+        stream = sys.stdin.buffer
     else:
         try:
-            stream = Path(path).open(encoding="utf-8")  # noqa: SIM115 - closed by `with` below
+            stream = Path(path).open("rb")  # noqa: SIM115 - closed by `with` below
         except OSError as error:
             raise NotFound(f"cannot read {path}: {error.strerror}") from None
     with stream:
@@ -55,15 +57,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
             chunk: list[Submission] = []
             for n, line in _lines(args.file):
                 try:
-                    chunk.append(
-                        submission_from_json(
-                            json.loads(line), max_bytes=runtime.settings.max_item_bytes
-                        )
-                    )
-                except json.JSONDecodeError as error:
-                    emit({"line": n, "error": f"invalid JSON: {error.msg}"})
+                    obj = jsonsafe.loads(line)
+                except InvalidInput as error:
+                    emit({"line": n, "error": f"invalid JSON: {error.message}"})
                     bad += 1
                     bar.update(1)
+                    continue
+                try:
+                    chunk.append(
+                        submission_from_json(obj, max_bytes=runtime.settings.max_item_bytes)
+                    )
                 except InvalidInput as error:
                     emit({"line": n, "error": str(error)})
                     bad += 1

@@ -17,16 +17,19 @@ from typing import Any
 from takedown.core.errors import InvalidInput
 
 MAX_DEPTH = 32
-MAX_INT_DIGITS = 64
+INT_RANGE = 2**63
 
 
 def _parse_int(literal: str) -> int:
-    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+    """Integers must fit a database's signed 64 bits; the length is checked before converting,
+    because converting a long literal is quadratic."""
+    digits = len(literal.lstrip("-"))
+    if digits > 19 or not -INT_RANGE <= (value := int(literal)) < INT_RANGE:
         raise InvalidInput(
-            f"a number has {len(literal.lstrip('-'))} digits; at most {MAX_INT_DIGITS} are accepted",
+            f"a number with {digits} digits is outside the signed 64-bit range",
             hint="send long identifiers as strings",
         )
-    return int(literal)
+    return value
 
 
 def _parse_constant(name: str) -> Any:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from takedown.api.auth import require
 from takedown.api.guards import PARSED_JSON
+from takedown.core import jsonsafe
 from takedown.core.content import (
     ContentKind,
     Submission,
@@ -16,7 +17,6 @@ from takedown.core.content import (
     parse_kind,
     submission_from_json,
 )
-from takedown.core import jsonsafe
 from takedown.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from takedown.services import ingest
 from takedown.storage.keys import Principal, Role
