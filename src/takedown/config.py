@@ -36,6 +36,8 @@ class Settings:
     mastodon_token: str = ""
     mastodon_webhook_secret: str = ""
     mastodon_status_removal: str = "admin"
+    rate_limit_per_second: float = 1000.0
+    rate_limit_burst: int = 2000
 
     @property
     def effective_database_url(self) -> str:
@@ -94,4 +96,8 @@ class Settings:
             mastodon_token=env.get("TAKEDOWN_MASTODON_TOKEN", ""),
             mastodon_webhook_secret=env.get("TAKEDOWN_MASTODON_WEBHOOK_SECRET", ""),
             mastodon_status_removal=env.get("TAKEDOWN_MASTODON_STATUS_REMOVAL", "admin"),
+            rate_limit_per_second=get_float(
+                "TAKEDOWN_RATE_LIMIT_PER_SECOND", cls.rate_limit_per_second
+            ),
+            rate_limit_burst=get_int("TAKEDOWN_RATE_LIMIT_BURST", cls.rate_limit_burst),
         )

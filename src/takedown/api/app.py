@@ -24,6 +24,7 @@ from takedown.api.routes import (
     submissions,
 )
 from takedown.config import Settings
+from takedown.services.ratelimit import make_limiter
 from takedown.services.runtime import Runtime
 from takedown.web.pages import mount as mount_review_ui
 
@@ -51,6 +52,9 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.settings = settings
+    app.state.rate_limiter = make_limiter(
+        settings.rate_limit_per_second, settings.rate_limit_burst, settings.queue_url
+    )
     problems.install(app)
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -18,6 +18,7 @@ from takedown.core.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     TakedownError,
     Unavailable,
     UnsupportedMediaType,
@@ -33,6 +34,7 @@ STATUS: tuple[tuple[type[TakedownError], int], ...] = (
     (Conflict, 409),
     (Forbidden, 403),
     (AuthError, 401),
+    (RateLimited, 429),
     (Unavailable, 503),
 )
 
@@ -44,9 +46,12 @@ def status_for(error: TakedownError) -> int:
     return 500
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
@@ -56,7 +61,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TakedownError)
     async def _takedown_error(_request: Request, error: TakedownError) -> JSONResponse:
         extra = {"hint": error.hint} if error.hint else {}
-        return problem(status_for(error), error.title, error.message, **extra)
+        headers = (
+            {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+        )
+        return problem(status_for(error), error.title, error.message, headers=headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
