@@ -30,7 +30,9 @@ def accept(
     *,
     source: str = "api",
     actor: str = "api",
+    tenant: str = "",
 ) -> list[Accepted]:
+    """Store `items` for `tenant` (the integrator's id space; "" is the default tenant)."""
     seen: set[str] = set()
     for item in items:
         if item.item_id in seen:
@@ -39,13 +41,18 @@ def accept(
     results: list[Accepted] = []
     with engine.begin() as conn:
         for item in items:
-            row_id, created = subs.insert_submission(conn, item, source=source)
+            row_id, created = subs.insert_submission(conn, item, source=source, tenant=tenant)
             if created:
                 append_event(
                     conn,
                     "submission.received",
                     f"item:{item.item_id}",
-                    {**item.payload_summary(), "account_id": item.account_id, "source": source},
+                    {
+                        **item.payload_summary(),
+                        "account_id": item.account_id,
+                        "source": source,
+                        **({"tenant": tenant} if tenant else {}),
+                    },
                     actor=actor,
                 )
             results.append(Accepted(item.item_id, row_id, created))
@@ -55,10 +62,11 @@ def accept(
     return results
 
 
-def status(engine: Engine, item_id: str) -> dict[str, object]:
-    """What an integrator sees for one item: state, findings, decision, cases."""
+def status(engine: Engine, item_id: str, *, tenant: str | None = "") -> dict[str, object]:
+    """What an integrator sees for one of its items: state, findings, decision, cases. With
+    `tenant` None (reviewers, auditors) the item of any tenant."""
     with reading(engine) as conn:
-        stored = subs.get_by_item_id(conn, item_id)
+        stored = subs.get_by_item_id(conn, item_id, tenant=tenant)
         if stored is None:
             raise NotFound(f"no submission with id {item_id!r}")
         results = subs.load_results(conn, stored.row_id)

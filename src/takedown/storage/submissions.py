@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from takedown.core.content import ContentKind, Submission
 from takedown.core.decisions import Decision
+from takedown.core.errors import Conflict
 from takedown.core.findings import Finding
 from takedown.storage.tables import cases, decisions, findings, submissions
 
@@ -34,11 +35,13 @@ class StoredSubmission:
 
 
 def insert_submission(
-    conn: Connection, submission: Submission, *, source: str = "api"
+    conn: Connection, submission: Submission, *, source: str = "api", tenant: str = ""
 ) -> tuple[int, bool]:
-    """Insert unless the platform item id is known; returns (row id, created)."""
+    """Insert unless the tenant already sent this item id; returns (row id, created)."""
     existing = conn.execute(
-        select(submissions.c.id).where(submissions.c.item_id == submission.item_id)
+        select(submissions.c.id).where(
+            submissions.c.tenant == tenant, submissions.c.item_id == submission.item_id
+        )
     ).scalar()
     if existing is not None:
         return int(existing), False
@@ -46,6 +49,7 @@ def insert_submission(
     row_id = conn.execute(
         submissions.insert().values(
             item_id=submission.item_id,
+            tenant=tenant,
             kind=submission.kind.value,
             account_id=submission.account_id,
             text=submission.text,
@@ -83,9 +87,21 @@ def _to_stored(row: Any) -> StoredSubmission:
     )
 
 
-def get_by_item_id(conn: Connection, item_id: str) -> StoredSubmission | None:
-    row = conn.execute(select(submissions).where(submissions.c.item_id == item_id)).first()
-    return None if row is None else _to_stored(row)
+def get_by_item_id(
+    conn: Connection, item_id: str, *, tenant: str | None = ""
+) -> StoredSubmission | None:
+    """The item `item_id` of `tenant`; with tenant None (a reviewer's view) of any tenant,
+    refusing to guess when several tenants used the id."""
+    query = select(submissions).where(submissions.c.item_id == item_id)
+    if tenant is not None:
+        query = query.where(submissions.c.tenant == tenant)
+    rows = conn.execute(query.limit(2)).all()
+    if len(rows) > 1:
+        raise Conflict(
+            f"several tenants sent an item with id {item_id!r}",
+            hint="name one with ?tenant=",
+        )
+    return _to_stored(rows[0]) if rows else None
 
 
 def claim(
@@ -150,3 +166,13 @@ def load_results(conn: Connection, row_id: int) -> dict[str, Any]:
         "decisions": decision_by_stage,
         "cases": [{"id": int(c.id), "state": c.state, "priority": c.priority} for c in case_rows],
     }
+
+
+def tenant_of_decision(conn: Connection, decision_id: int) -> str | None:
+    """The tenant whose item a decision is about; None for an unknown decision."""
+    value = conn.execute(
+        select(submissions.c.tenant)
+        .join(decisions, decisions.c.submission_id == submissions.c.id)
+        .where(decisions.c.id == decision_id)
+    ).scalar()
+    return None if value is None else str(value)

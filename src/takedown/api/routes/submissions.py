@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from takedown.api.auth import require
@@ -113,8 +113,14 @@ async def submit(
             f"unsupported content type {content_type or '(none)'!r}",
             hint="send application/json or multipart/form-data",
         )
-    accepted = ingest.accept(runtime.engine, runtime.queue, items, actor=principal.actor)
-    results = [ingest.status(runtime.engine, a.item_id) | {"created": a.created} for a in accepted]
+    tenant = principal.tenant or ""
+    accepted = ingest.accept(
+        runtime.engine, runtime.queue, items, actor=principal.actor, tenant=tenant
+    )
+    results = [
+        ingest.status(runtime.engine, a.item_id, tenant=tenant) | {"created": a.created}
+        for a in accepted
+    ]
     status = 202 if any(a.created for a in accepted) else 200
     return JSONResponse({"items": results} if batch else results[0], status_code=status)
 
@@ -123,6 +129,11 @@ async def submit(
 def get_submission(
     item_id: str,
     request: Request,
-    _principal: Principal = Depends(require(Role.INTEGRATOR, Role.REVIEWER, Role.AUDITOR)),
+    tenant: str | None = Query(
+        None, max_length=128, description="reviewers and auditors: whose item (default any)"
+    ),
+    principal: Principal = Depends(require(Role.INTEGRATOR, Role.REVIEWER, Role.AUDITOR)),
 ) -> dict[str, object]:
-    return ingest.status(request.app.state.runtime.engine, item_id)
+    """An integrator sees only its own items: another tenant's id is simply not found."""
+    scope = principal.tenant if principal.tenant is not None else tenant
+    return ingest.status(request.app.state.runtime.engine, item_id, tenant=scope)
