@@ -31,4 +31,5 @@ def require(*roles: Role) -> Callable[[Request], Principal]:
             raise Forbidden(f"this endpoint needs the {needed} role; the key is {principal.role}")
         return principal
 
+    dependency.roles = roles  # type: ignore[attr-defined]  # read by the RBAC matrix test
     return dependency
