@@ -212,7 +212,9 @@ def test_the_case_page_escapes_untrusted_content(client: TestClient) -> None:
         time.sleep(0.05)
     case_id = report(client, integrator, "x-1", "<script>u</script>").json()["case_id"]
     _, reviewer_key = key(client, Role.REVIEWER)
-    client.post("/review/login", data={"api_key": reviewer_key})
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/review/login").text)
+    assert token is not None
+    client.post("/review/login", data={"api_key": reviewer_key, "csrf": token.group(1)})
     html = client.get(f"/review/cases/{case_id}").text
     assert "&lt;img src=x onerror=" in html and "&lt;script&gt;u&lt;/script&gt;" in html
     assert "<img src=x" not in html and "<script>u" not in html and "<b>this" not in html
