@@ -24,6 +24,7 @@ from takedown.api.routes import (
     submissions,
 )
 from takedown.config import Settings
+from takedown.core.redact import install_log_redaction
 from takedown.services.ratelimit import make_limiter
 from takedown.services.runtime import Runtime
 from takedown.web.pages import mount as mount_review_ui
@@ -33,6 +34,7 @@ def create_app(
     settings: Settings, *, runtime: Runtime | None = None, start_workers: bool = True
 ) -> FastAPI:
     """Build the app; with `start_workers` the in-process worker and deliverer run beside it."""
+    install_log_redaction()
     rt = runtime or Runtime(settings)
 
     @asynccontextmanager

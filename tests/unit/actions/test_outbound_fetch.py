@@ -42,8 +42,10 @@ def test_media_on_a_host_outside_the_allow_list_is_not_fetched(mastodon: tuple) 
 
 
 def test_only_the_known_senders_make_http_requests() -> None:
-    pattern = re.compile(r"^\s*(import|from)\s+(httpx|requests|urllib\.request|aiohttp|http\.client)\b",
-                         re.MULTILINE)
+    pattern = re.compile(
+        r"^\s*(import|from)\s+(httpx|requests|urllib\.request|aiohttp|http\.client)\b",
+        re.MULTILINE,
+    )
     speaking = {
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")
