@@ -239,3 +239,12 @@ def test_scan_reports_a_line_of_invalid_utf8_and_scans_the_rest(
     assert {r.get("id") for r in rows} >= {"a", "c"}
     bad = [r for r in rows if r.get("line") == 2]
     assert bad and "UTF-8" in bad[0]["error"]
+
+
+def test_scan_says_when_it_sends_no_webhooks(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = tmp_path / "one.jsonl"
+    lines.write_text('{"id":"w1","text":"hello"}\n')
+    assert main(["scan", str(lines)]) == 0
+    assert "send no webhooks" in capsys.readouterr().err

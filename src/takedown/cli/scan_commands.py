@@ -3,6 +3,12 @@
 Each line is one submission object, as the API takes it. Output is one JSON object per input
 line on stdout (a bad line gets `{"line", "error"}` and the rest go on); progress on stderr.
 Exit 0 when every line was decided, 2 when any line was invalid.
+
+Webhooks: a scan decides items in this process, so the outbox messages for its decisions are
+made from *this* process's settings. Without `TAKEDOWN_WEBHOOK_URLS` (and `_SECRET`) in the
+scan's environment its decisions send no webhooks, even when a running `serve` has them; the
+scan says so on stderr. Messages it does queue are sent before it exits, and any left (a
+receiver down) are sent by a running `serve`/`worker` on the same database.
 """
 
 from __future__ import annotations
@@ -51,6 +57,12 @@ def _lines(path: str) -> Iterator[tuple[int, bytes]]:
 def cmd_scan(args: argparse.Namespace) -> int:
     runtime = open_runtime()
     bad = 0
+    if not runtime.settings.webhook_urls:
+        print(
+            "takedown: note: TAKEDOWN_WEBHOOK_URLS is not set for this scan, so its decisions "
+            "send no webhooks (set it as for `serve` to notify the platform)",
+            file=sys.stderr,
+        )
     try:
         total = None if args.file == "-" else sum(1 for _ in _lines(args.file))
         with tqdm(total=total, desc="scan", unit="item", file=sys.stderr) as bar:
