@@ -40,7 +40,7 @@ MAGIC = {
 }
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     database=None,

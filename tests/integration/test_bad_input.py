@@ -211,3 +211,13 @@ def test_an_unexpected_error_is_a_500_and_the_connection_stays_open(
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@pytest.mark.parametrize("number", ["9" * 5001, "9" * 20, "-" + "9" * 20])
+def test_huge_integer_ids_in_the_path_are_4xx(client: TestClient, number: str) -> None:
+    with client.app.state.runtime.engine.begin() as conn:  # type: ignore[attr-defined]
+        reviewer = {"Authorization": f"Bearer {create_key(conn, Role.REVIEWER)}"}
+    for path in (f"/v1/cases/{number}", f"/v1/decisions/{number}/statement"):
+        response = client.get(path, headers=reviewer)
+        assert 400 <= response.status_code < 500, (path, response.status_code)
+        assert response.headers["content-type"] == "application/problem+json"
