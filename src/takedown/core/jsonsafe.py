@@ -12,6 +12,7 @@ it in text), so one request behaves the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from takedown.core.errors import InvalidInput
@@ -37,7 +38,11 @@ def _parse_constant(name: str) -> Any:
 
 
 def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse `raw` and check every value with `check`; raises InvalidInput, never anything else."""
+    """Parse `raw` and refuse what `check` refuses; raises InvalidInput, never anything else.
+
+    Decoded UTF-8 cannot hold a lone surrogate, and JSON refuses a raw NUL in strings, so both
+    can only come from `\\u` escapes: the full walk (`check`, which names where) runs only when
+    such an escape is present or the value nests too deeply."""
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
@@ -59,8 +64,43 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         ) from None
     except ValueError as error:
         raise InvalidInput(f"the body is not valid JSON: {error}") from None
-    check(value, max_depth=max_depth)
+    if (
+        not isinstance(value, dict | list)
+        or _RISKY_ESCAPE.search(text)
+        or not _encodable(text)
+        or _too_deep(value, max_depth)
+    ):
+        check(value, max_depth=max_depth)
     return value
+
+
+_RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _encodable(text: str) -> bool:
+    """False when a str given to `loads` already holds a lone surrogate (bytes cannot)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _too_deep(value: Any, max_depth: int) -> bool:
+    """Whether containers nest over `max_depth`; visits containers only, so it costs a
+    fraction of the full walk on a large batch."""
+    level: list[Any] = [value]
+    for _ in range(max_depth):
+        nested: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            nested.extend(c for c in children if isinstance(c, dict | list))
+        if not nested:
+            return False
+        level = nested
+    return True
 
 
 def check(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
