@@ -37,8 +37,8 @@ class Settings:
     mastodon_token: str = field(default="", repr=False)
     mastodon_webhook_secret: str = field(default="", repr=False)
     mastodon_status_removal: str = "admin"
-    rate_limit_per_second: float = 1000.0
-    rate_limit_burst: int = 2000
+    rate_limit_per_second: float = 5000.0
+    rate_limit_burst: int = 10000
 
     @property
     def effective_database_url(self) -> str:
