@@ -40,7 +40,8 @@ def _decided(client: TestClient, headers: dict[str, str], item_id: str) -> dict[
 def test_the_same_id_from_two_integrators_is_two_items_each_seen_only_by_its_owner(
     client: TestClient,
 ) -> None:
-    acme, other = _key(client, Role.INTEGRATOR), _key(client, Role.INTEGRATOR)
+    acme = _key(client, Role.INTEGRATOR, tenant="acme")
+    other = _key(client, Role.INTEGRATOR)
     one = client.post("/v1/submissions", json={"id": "42", "text": "acme's post"}, headers=acme)
     assert one.status_code == 202 and one.json()["created"]
     two = client.post("/v1/submissions", json={"id": "42", "text": "another post"}, headers=other)
@@ -48,6 +49,7 @@ def test_the_same_id_from_two_integrators_is_two_items_each_seen_only_by_its_own
     only_acme = client.post("/v1/submissions", json={"id": "7", "text": "x"}, headers=acme)
     assert only_acme.status_code == 202
     assert client.get("/v1/submissions/7", headers=other).status_code == 404
+    assert client.get("/v1/submissions/7?tenant=acme", headers=other).status_code == 404
     decided = _decided(client, acme, "42")
     decision_id = decided["decision"]["id"]  # type: ignore[index]
     assert client.get(f"/v1/decisions/{decision_id}/statement", headers=acme).status_code == 200
@@ -57,6 +59,8 @@ def test_the_same_id_from_two_integrators_is_two_items_each_seen_only_by_its_own
     assert client.get("/v1/submissions/7", headers=reviewer).status_code == 200
     ambiguous = client.get("/v1/submissions/42", headers=reviewer)
     assert ambiguous.status_code == 409 and "tenant" in ambiguous.json()["hint"]
+    named = client.get("/v1/submissions/42?tenant=acme", headers=reviewer)
+    assert named.status_code == 200 and named.json()["decision"]["id"] == decision_id
 
 
 def test_a_replacement_key_with_the_same_tenant_sees_the_same_items(client: TestClient) -> None:
