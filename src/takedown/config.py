@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from takedown.core.errors import InvalidInput
@@ -23,18 +23,19 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     max_item_bytes: int = 16 * 1024 * 1024
     max_batch_items: int = 1000
-    webhook_urls: tuple[str, ...] = ()
-    webhook_secret: str = ""
-    webhook_max_attempts: int = 12
+    webhook_urls: tuple[str, ...] = field(default=(), repr=False)
+    webhook_secret: str = field(default="", repr=False)
+    webhook_max_attempts: int = 360
     webhook_backoff_seconds: float = 2.0
+    webhook_max_backoff_seconds: float = 10.0
     worker_threads: int = 1
     lease_seconds: float = 60.0
     policy_path: Path | None = None
     flood_per_hour: int = 100
     classifier: bool = True
     mastodon_url: str | None = None
-    mastodon_token: str = ""
-    mastodon_webhook_secret: str = ""
+    mastodon_token: str = field(default="", repr=False)
+    mastodon_webhook_secret: str = field(default="", repr=False)
     mastodon_status_removal: str = "admin"
     exchange_sources: Path | None = None
     crisis_retro_hours: float = 24.0
@@ -46,11 +47,13 @@ class Settings:
     evidence_key_file: Path | None = None
     evidence_retention_days: int = 183
     sor_endpoint: str | None = None
-    sor_token: str = ""
+    sor_token: str = field(default="", repr=False)
     worker_batch: int = 64
     batch_budget_seconds: float = 10.0
     max_text_chars: int = 100_000
     json_logs: bool = True
+    rate_limit_per_second: float = 5000.0
+    rate_limit_burst: int = 10000
 
     @property
     def effective_database_url(self) -> str:
@@ -121,6 +124,9 @@ class Settings:
             webhook_backoff_seconds=get_float(
                 "TAKEDOWN_WEBHOOK_BACKOFF_SECONDS", cls.webhook_backoff_seconds
             ),
+            webhook_max_backoff_seconds=get_float(
+                "TAKEDOWN_WEBHOOK_MAX_BACKOFF_SECONDS", cls.webhook_max_backoff_seconds
+            ),
             worker_threads=get_int("TAKEDOWN_WORKER_THREADS", cls.worker_threads),
             lease_seconds=get_float("TAKEDOWN_LEASE_SECONDS", cls.lease_seconds),
             policy_path=Path(policy) if policy else None,
@@ -151,6 +157,10 @@ class Settings:
             ),
             max_text_chars=get_int("TAKEDOWN_MAX_TEXT_CHARS", cls.max_text_chars),
             json_logs=env.get("TAKEDOWN_JSON_LOGS", "on").lower() not in ("off", "0", "false"),
+            rate_limit_per_second=get_float(
+                "TAKEDOWN_RATE_LIMIT_PER_SECOND", cls.rate_limit_per_second
+            ),
+            rate_limit_burst=get_int("TAKEDOWN_RATE_LIMIT_BURST", cls.rate_limit_burst),
         )
 
 

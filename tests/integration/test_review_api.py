@@ -3,6 +3,7 @@ all-or-nothing bulk decisions, appeal refusals, and the web session (roles, CSRF
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -139,10 +140,19 @@ def test_web_sign_in_session_csrf_and_revocation(client: TestClient) -> None:
     _, reviewer_key = key(client, Role.REVIEWER, "rita")
     page = client.get("/review/", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/review/login")
-    refused = client.post("/review/login", data={"api_key": integrator_key})
+    no_token = client.post("/review/login", data={"api_key": reviewer_key})
+    assert no_token.status_code == 403 and "stale" in no_token.text
+    login_page = client.get("/review/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login_page.text)
+    assert csrf is not None
+    refused = client.post(
+        "/review/login", data={"api_key": integrator_key, "csrf": csrf.group(1)}
+    )
     assert refused.status_code == 401 and "cannot sign in" in refused.text
     signed = client.post(
-        "/review/login", data={"api_key": reviewer_key, "next": "/review/"}, follow_redirects=False
+        "/review/login",
+        data={"api_key": reviewer_key, "next": "/review/", "csrf": csrf.group(1)},
+        follow_redirects=False,
     )
     assert signed.status_code == 303
     cookie = signed.headers["set-cookie"].lower()
@@ -202,7 +212,9 @@ def test_the_case_page_escapes_untrusted_content(client: TestClient) -> None:
         time.sleep(0.05)
     case_id = report(client, integrator, "x-1", "<script>u</script>").json()["case_id"]
     _, reviewer_key = key(client, Role.REVIEWER)
-    client.post("/review/login", data={"api_key": reviewer_key})
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/review/login").text)
+    assert token is not None
+    client.post("/review/login", data={"api_key": reviewer_key, "csrf": token.group(1)})
     html = client.get(f"/review/cases/{case_id}").text
     assert "&lt;img src=x onerror=" in html and "&lt;script&gt;u&lt;/script&gt;" in html
     assert "<img src=x" not in html and "<script>u" not in html and "<b>this" not in html

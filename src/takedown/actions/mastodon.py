@@ -26,9 +26,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, MutableMapping
+import logging
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -41,6 +43,8 @@ from takedown.core.errors import (
     PayloadTooLarge,
     Unavailable,
 )
+
+log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature"
 STATUS_REMOVAL_MODES = ("admin", "owner")
@@ -84,6 +88,7 @@ class MastodonConnector:
         status_removal: str = "admin",
         notify_users: bool = True,
         fetch_media: bool = False,
+        fetch_hosts: Iterable[str] = (),
         max_media_bytes: int = MAX_MEDIA_BYTES,
         max_body_bytes: int = MAX_WEBHOOK_BYTES,
         done: MutableMapping[str, Any] | None = None,
@@ -101,6 +106,13 @@ class MastodonConnector:
         self.status_removal = status_removal
         self.notify_users = notify_users
         self.fetch_media = fetch_media
+        # Media URLs in an event are chosen by whoever wrote the post (a remote server's
+        # `remote_url` can name any host, loopback included), so only the instance itself and
+        # hosts the operator lists (its media CDN) are ever fetched.
+        self.fetch_hosts = frozenset(
+            {(urlsplit(self.base_url).hostname or "").lower(), *(h.lower() for h in fetch_hosts)}
+            - {""}
+        )
         self.max_media_bytes = max_media_bytes
         self.max_body_bytes = max_body_bytes
         self.done: MutableMapping[str, Any] = {} if done is None else done
@@ -138,6 +150,9 @@ class MastodonConnector:
     def _fetch(self, url: str) -> bytes | None:
         """Download one media file, size-limited; None on any failure (the URL is kept)."""
         if not url.startswith(("https://", "http://")):
+            return None
+        if (urlsplit(url).hostname or "").lower() not in self.fetch_hosts:
+            log.warning("media host not in the fetch allow-list; kept as a URL item")
             return None
         try:
             with self.client.stream("GET", url) as response:

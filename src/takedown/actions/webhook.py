@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from takedown.core.errors import DeliveryError, InvalidInput
+from takedown.core.redact import redact_url
 
 SIGNATURE_HEADER = "Takedown-Signature"
 TIMESTAMP_HEADER = "Takedown-Timestamp"
@@ -77,9 +78,13 @@ class WebhookSender:
         try:
             response = self.client.post(target, content=body, headers=headers)
         except httpx.HTTPError as error:
-            raise DeliveryError(f"webhook to {target} failed: {type(error).__name__}") from error
+            raise DeliveryError(
+                f"webhook to {redact_url(target)} failed: {type(error).__name__}"
+            ) from None
         if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"webhook to {target} answered HTTP {response.status_code}")
+            raise DeliveryError(
+                f"webhook to {redact_url(target)} answered HTTP {response.status_code}"
+            )
 
 
 def next_retry(
@@ -88,11 +93,16 @@ def next_retry(
     *,
     base_seconds: float,
     max_attempts: int,
+    max_seconds: float = 10.0,
     rng: random.Random | None = None,
 ) -> datetime | None:
-    """Exponential backoff with full jitter, capped at an hour; None once attempts run out."""
+    """Exponential backoff with jitter, capped at `max_seconds`; None once attempts run out.
+
+    The cap is short on purpose: a receiver that was down for minutes gets its first retry
+    seconds after it is back (an hour-long cap made a 2-minute outage cost up to 2 minutes
+    more), and the first success wakes the rest of that target's queue (see the deliverer)."""
     if attempts >= max_attempts:
         return None
-    ceiling = min(3600.0, base_seconds * (2 ** max(0, attempts - 1)))
+    ceiling = min(max_seconds, base_seconds * (2 ** max(0, attempts - 1)))
     jitter = (rng or random).uniform(0.5, 1.0)
     return now + timedelta(seconds=ceiling * jitter)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 import takedown
 from takedown.api import ops, problems
+from takedown.api.guards import ErrorGuardMiddleware, InputGuardMiddleware
 from takedown.api.limits import BodyLimitMiddleware
 from takedown.api.routes import (
     accounts,
@@ -25,6 +26,8 @@ from takedown.api.routes import (
     submissions,
 )
 from takedown.config import Settings
+from takedown.core.redact import install_log_redaction
+from takedown.services.ratelimit import make_limiter
 from takedown.services.runtime import Runtime
 from takedown.web.pages import mount as mount_review_ui
 
@@ -33,6 +36,7 @@ def create_app(
     settings: Settings, *, runtime: Runtime | None = None, start_workers: bool = True
 ) -> FastAPI:
     """Build the app; with `start_workers` the in-process worker and deliverer run beside it."""
+    install_log_redaction()
     rt = runtime or Runtime(settings)
 
     @asynccontextmanager
@@ -52,8 +56,13 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.settings = settings
+    app.state.rate_limiter = make_limiter(
+        settings.rate_limit_per_second, settings.rate_limit_burst, settings.queue_url
+    )
     problems.install(app)
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ErrorGuardMiddleware)
     for module in (submissions, banks, ledger, lookup, reports, appeals, review, connectors,
                    accounts):
         app.include_router(module.router)

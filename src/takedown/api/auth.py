@@ -1,4 +1,5 @@
-"""Bearer API keys checked against their role on every endpoint."""
+"""Bearer API keys checked against their role on every endpoint, and against the key's rate
+limit (takedown.services.ratelimit) before any work is done for it."""
 
 from __future__ import annotations
 
@@ -22,9 +23,13 @@ def require(*roles: Role) -> Callable[[Request], Principal]:
         engine = request.app.state.runtime.engine
         with reading(engine) as conn:
             principal = authenticate(conn, token.strip())
+        limiter = getattr(request.app.state, "rate_limiter", None)
+        if limiter is not None:
+            limiter.check(f"key:{principal.key_id}")
         if not any(grants(principal.role, role) for role in roles):
             needed = " or ".join(r.value for r in roles)
             raise Forbidden(f"this endpoint needs the {needed} role; the key is {principal.role}")
         return principal
 
+    dependency.roles = roles  # type: ignore[attr-defined]  # read by the RBAC matrix test
     return dependency

@@ -25,6 +25,7 @@ from takedown.core.errors import (
     TakedownError,
     Unavailable,
 )
+from takedown.core.redact import install_log_redaction
 
 EXIT_CODES: tuple[tuple[type[TakedownError], int], ...] = (
     (InvalidInput, 2),
@@ -61,6 +62,7 @@ def exit_code_for(error: TakedownError) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_log_redaction()
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

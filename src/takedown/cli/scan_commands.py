@@ -3,20 +3,26 @@
 Each line is one submission object, as the API takes it. Output is one JSON object per input
 line on stdout (a bad line gets `{"line", "error"}` and the rest go on); progress on stderr.
 Exit 0 when every line was decided, 2 when any line was invalid.
+
+Webhooks: a scan decides items in this process, so the outbox messages for its decisions are
+made from *this* process's settings. Without `TAKEDOWN_WEBHOOK_URLS` (and `_SECRET`) in the
+scan's environment its decisions send no webhooks, even when a running `serve` has them; the
+scan says so on stderr. Messages it does queue are sent before it exits, and any left (a
+receiver down) are sent by a running `serve`/`worker` on the same database.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
 from takedown.cli._common import emit, open_runtime
+from takedown.core import jsonsafe
 from takedown.core.content import Submission, submission_from_json
 from takedown.core.errors import InvalidInput, NotFound
 from takedown.services import ingest
@@ -33,13 +39,15 @@ def register(subparsers: Any) -> None:
     scan.set_defaults(func=cmd_scan)
 
 
-def _lines(path: str) -> Iterator[tuple[int, str]]:
-    stream: TextIO
+def _lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """Raw lines: each is decoded on its own, so one line of invalid UTF-8 is reported as that
+    line's error instead of ending the scan."""
+    stream: BinaryIO
     if path == "-":
-        stream = sys.stdin
+        stream = sys.stdin.buffer
     else:
         try:
-            stream = Path(path).open(encoding="utf-8")  # noqa: SIM115 - closed by `with` below
+            stream = Path(path).open("rb")  # noqa: SIM115 - closed by `with` below
         except OSError as error:
             raise NotFound(f"cannot read {path}: {error.strerror}") from None
     with stream:
@@ -51,21 +59,28 @@ def _lines(path: str) -> Iterator[tuple[int, str]]:
 def cmd_scan(args: argparse.Namespace) -> int:
     runtime = open_runtime()
     bad = 0
+    if not runtime.settings.webhook_urls:
+        print(
+            "takedown: note: TAKEDOWN_WEBHOOK_URLS is not set for this scan, so its decisions "
+            "send no webhooks (set it as for `serve` to notify the platform)",
+            file=sys.stderr,
+        )
     try:
         total = None if args.file == "-" else sum(1 for _ in _lines(args.file))
         with tqdm(total=total, desc="scan", unit="item", file=sys.stderr) as bar:
             chunk: list[Submission] = []
             for n, line in _lines(args.file):
                 try:
-                    chunk.append(
-                        submission_from_json(
-                            json.loads(line), max_bytes=runtime.settings.max_item_bytes
-                        )
-                    )
-                except json.JSONDecodeError as error:
-                    emit({"line": n, "error": f"invalid JSON: {error.msg}"})
+                    obj = jsonsafe.loads(line)
+                except InvalidInput as error:
+                    emit({"line": n, "error": f"invalid JSON: {error.message}"})
                     bad += 1
                     bar.update(1)
+                    continue
+                try:
+                    chunk.append(
+                        submission_from_json(obj, max_bytes=runtime.settings.max_item_bytes)
+                    )
                 except InvalidInput as error:
                     emit({"line": n, "error": str(error)})
                     bad += 1

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from takedown.core.errors import InvalidInput
+from takedown.core import jsonsafe
+from takedown.core.errors import InvalidInput, PayloadTooLarge
 
 
 class ContentKind(StrEnum):
@@ -79,6 +80,11 @@ def submission_from_json(obj: object, *, max_bytes: int) -> Submission:
     text = obj.get("text")
     if text is not None and not isinstance(text, str):
         raise InvalidInput(f"item {item_id}: 'text' must be a string")
+    if text is not None and len(text) > max_bytes:
+        raise PayloadTooLarge(
+            f"item {item_id}: 'text' has {len(text)} characters, over the {max_bytes} limit",
+            hint="split long text into several items",
+        )
     url = obj.get("url")
     if url is not None and not isinstance(url, str):
         raise InvalidInput(f"item {item_id}: 'url' must be a string")
@@ -88,7 +94,7 @@ def submission_from_json(obj: object, *, max_bytes: int) -> Submission:
         if not isinstance(raw_b64, str):
             raise InvalidInput(f"item {item_id}: 'content_base64' must be a string")
         if len(raw_b64) * 3 // 4 > max_bytes:
-            raise InvalidInput(f"item {item_id}: content is over the {max_bytes}-byte limit")
+            raise PayloadTooLarge(f"item {item_id}: content is over the {max_bytes}-byte limit")
         try:
             content = base64.b64decode(raw_b64, validate=True)
         except (binascii.Error, ValueError):
@@ -118,7 +124,12 @@ def make_submission(
     metadata: dict[str, Any] | None = None,
     created_at: datetime | None = None,
 ) -> Submission:
-    """Check that the item carries the content its kind needs."""
+    """Check that the item carries the content its kind needs, and that every string can be
+    stored as it is on any backend (no NUL, no lone surrogate)."""
+    for name, value in (("id", item_id), ("account_id", account_id), ("text", text), ("url", url)):
+        if value is not None:
+            jsonsafe.check_text(value, f"item {item_id!r}: '{name}'" if name != "id" else "'id'")
+    jsonsafe.check(metadata or {}, max_depth=jsonsafe.MAX_DEPTH)
     if kind is ContentKind.TEXT and not (text and text.strip()):
         raise InvalidInput(f"item {item_id}: a text item needs non-empty 'text'")
     if kind in MEDIA_KINDS and not content:

@@ -8,6 +8,7 @@ TakedownError
 │   └── IllegalTransition a case cannot move that way
 ├── AuthError             missing or unknown credentials (HTTP 401, CLI exit 5)
 │   └── Forbidden         known key without the needed role (HTTP 403)
+├── RateLimited           a key sent more requests than its rate limit (HTTP 429)
 ├── Unavailable           an optional capability is not installed here (HTTP 503, CLI exit 6)
 └── DeliveryError         a downstream system refused or failed (retried, never lost)
 """
@@ -59,6 +60,14 @@ class AuthError(TakedownError):
 
 class Forbidden(AuthError):
     title = "Forbidden"
+
+
+class RateLimited(TakedownError):
+    title = "Too many requests"
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
 
 
 class Unavailable(TakedownError):

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from takedown.actions.webhook import WebhookSender, next_retry
 from takedown.config import Settings
 from takedown.core.errors import DeliveryError, Unavailable
+from takedown.core.redact import redact_text
 from takedown.storage import outbox
 from takedown.storage.ledger import append_event
 from takedown.storage.outbox import OutboxMessage
@@ -61,13 +62,15 @@ class Deliverer:
                 self._send(message)
             except Unavailable as error:
                 with self.engine.begin() as conn:
-                    outbox.mark_failed(conn, message.id, error=str(error), retry_at=None)
+                    outbox.mark_failed(
+                        conn, message.id, error=redact_text(str(error)), retry_at=None
+                    )
                     append_event(
                         conn,
                         "action.manual_needed",
                         f"outbox:{message.id}",
                         {"key": message.idempotency_key, "topic": message.topic,
-                         "error": str(error)},
+                         "error": redact_text(str(error))},
                     )
                 continue
             except DeliveryError as error:
@@ -76,19 +79,25 @@ class Deliverer:
                     message.attempts,
                     base_seconds=self.settings.webhook_backoff_seconds,
                     max_attempts=self.settings.webhook_max_attempts,
+                    max_seconds=self.settings.webhook_max_backoff_seconds,
                 )
                 with self.engine.begin() as conn:
-                    outbox.mark_failed(conn, message.id, error=str(error), retry_at=retry_at)
+                    outbox.mark_failed(
+                        conn, message.id, error=redact_text(str(error)), retry_at=retry_at
+                    )
                     if retry_at is None:
                         append_event(
                             conn,
                             "webhook.dead",
                             f"outbox:{message.id}",
-                            {"key": message.idempotency_key, "error": str(error)},
+                            {"key": message.idempotency_key, "error": redact_text(str(error))},
                         )
                 continue
             with self.engine.begin() as conn:
                 outbox.mark_delivered(conn, message.id)
+                if message.attempts > 1:
+                    # The target is back: what waited out its outage is due now.
+                    outbox.wake_target(conn, message.target)
                 append_event(
                     conn,
                     "webhook.delivered",

@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+from sqlalchemy import Connection
 
 from takedown.core.banks import Bank
 from takedown.core.content import ContentKind, make_submission
+from takedown.core.errors import AuthError
 from takedown.core.taxonomy import TvecLabel
 from takedown.services import ingest
 from takedown.services.runtime import Runtime
 from takedown.signals.exact import text_sha256
 from takedown.storage import banks as bank_store
-from takedown.storage.keys import Role, create_key
+from takedown.storage.keys import Role, authenticate, create_key
 
 DEMO_BANK = "demo-known-tvec"
+KEYS_FILE = "keys.json"
+DEMO_ROLES = (Role.ADMIN, Role.INTEGRATOR, Role.REVIEWER, Role.LEAD, Role.AUDITOR)
 DEMO_TEXT = "DEMO stand-in: this sentence plays the part of a known propaganda text."
 
 
@@ -62,6 +67,37 @@ def demo_image_bytes() -> bytes:
     return out.getvalue()
 
 
+def _demo_keys(conn: Connection, path: Path) -> dict[str, str]:
+    """The demo keys of an earlier start if they still work, else new ones, kept in a file
+    only the owner can read: restarting `serve --demo` must not leave five more valid keys
+    behind each time. The integrator key uses the default tenant, which the demo items are in."""
+    saved: dict[str, str] = {}
+    if path.exists():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            saved = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            saved = {}
+    keys: dict[str, str] = {}
+    for role in DEMO_ROLES:
+        key = saved.get(role.value)
+        if key is not None:
+            try:
+                if authenticate(conn, key).role is role:
+                    keys[role.value] = key
+                    continue
+            except AuthError:
+                pass
+        keys[role.value] = create_key(
+            conn, role, name="demo", actor="demo", tenant="" if role is Role.INTEGRATOR else None
+        )
+    if keys != saved:
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
+        path.write_text(json.dumps(keys, indent=2), encoding="utf-8")
+    return keys
+
+
 def load_demo(runtime: Runtime) -> DemoInfo:
     demo_dir = runtime.settings.data_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -81,10 +117,7 @@ def load_demo(runtime: Runtime) -> DemoInfo:
             actor="demo",
         )
         bank_store.add_entries(conn, DEMO_BANK, entries, actor="demo")
-        keys = {
-            role.value: create_key(conn, role, name="demo", actor="demo")
-            for role in (Role.ADMIN, Role.INTEGRATOR, Role.REVIEWER, Role.LEAD, Role.AUDITOR)
-        }
+        keys = _demo_keys(conn, demo_dir / KEYS_FILE)
     runtime.follower.poll()
     items = [
         make_submission(

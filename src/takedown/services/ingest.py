@@ -37,18 +37,20 @@ def accept(
     *,
     source: str = "api",
     actor: str = "api",
+    tenant: str = "",
 ) -> list[Accepted]:
+    """Store `items` for `tenant` (the integrator's id space; "" is the default tenant)."""
     seen: set[str] = set()
     for item in items:
         if item.item_id in seen:
             raise InvalidInput(f"item id {item.item_id!r} appears twice in one request")
         seen.add(item.item_id)
     try:
-        results = _store(engine, items, source=source, actor=actor)
+        results = _store(engine, items, source=source, actor=actor, tenant=tenant)
     except IntegrityError:
         # Another request stored one of these ids between our lookup and insert: once more,
         # and the ids it stored now count as known.
-        results = _store(engine, items, source=source, actor=actor)
+        results = _store(engine, items, source=source, actor=actor, tenant=tenant)
     new_ids = [r.row_id for r in results if r.created]
     if new_ids:
         queue.publish(new_ids)
@@ -74,18 +76,23 @@ def _order_alias(conn: Connection, item: Submission, actor: str) -> None:
 
 
 def _store(
-    engine: Engine, items: Sequence[Submission], *, source: str, actor: str
+    engine: Engine, items: Sequence[Submission], *, source: str, actor: str, tenant: str
 ) -> list[Accepted]:
     """One transaction: the rows (one multi-row insert) and their ledger events."""
     with engine.begin() as conn:
-        stored, received_at = subs.insert_many(conn, items, source=source)
+        stored, received_at = subs.insert_many(conn, items, source=source, tenant=tenant)
         append_events(
             conn,
             [
                 (
                     "submission.received",
                     f"item:{item.item_id}",
-                    {**item.payload_summary(), "account_id": item.account_id, "source": source},
+                    {
+                        **item.payload_summary(),
+                        "account_id": item.account_id,
+                        "source": source,
+                        **({"tenant": tenant} if tenant else {}),
+                    },
                     actor,
                 )
                 for item, (_row, created) in zip(items, stored, strict=True)
@@ -102,9 +109,13 @@ def _store(
     ]
 
 
-def describe(engine: Engine, items: Sequence[Submission], accepted: Sequence[Accepted]) -> list[
-    dict[str, object]
-]:
+def describe(
+    engine: Engine,
+    items: Sequence[Submission],
+    accepted: Sequence[Accepted],
+    *,
+    tenant: str | None = "",
+) -> list[dict[str, object]]:
     """The API's answer for each accepted item. A new item is pending with no results yet, so
     it is described from what was just stored; only resent items are read back."""
     out: list[dict[str, object]] = []
@@ -122,15 +133,16 @@ def describe(engine: Engine, items: Sequence[Submission], accepted: Sequence[Acc
                 "cases": [],
             }
         else:
-            view = status(engine, item.item_id)
+            view = status(engine, item.item_id, tenant=tenant)
         out.append(view | {"created": result.created})
     return out
 
 
-def status(engine: Engine, item_id: str) -> dict[str, object]:
-    """What an integrator sees for one item: state, findings, decision, cases."""
+def status(engine: Engine, item_id: str, *, tenant: str | None = "") -> dict[str, object]:
+    """What an integrator sees for one of its items: state, findings, decision, cases. With
+    `tenant` None (reviewers, auditors) the item of any tenant."""
     with reading(engine) as conn:
-        stored = subs.get_by_item_id(conn, item_id)
+        stored = subs.get_by_item_id(conn, item_id, tenant=tenant)
         if stored is None:
             raise NotFound(f"no submission with id {item_id!r}")
         results = subs.load_results(conn, stored.row_id)

@@ -26,7 +26,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Build an engine with the per-backend settings durability needs."""
+    """Build an engine with the per-backend settings durability needs. `hide_parameters`
+    keeps bound values (submitted content, key digests) out of every error message and log."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
@@ -34,7 +35,10 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_pre_ping=True,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite's deferred BEGIN lets two writers deadlock on upgrade, so every transaction
@@ -42,7 +46,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _begin)
         _disable_pysqlite_autobegin(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def _begin(conn: Connection) -> None:

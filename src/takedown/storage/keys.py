@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
@@ -50,9 +51,14 @@ def grants(held: Role, needed: Role) -> bool:
 
 @dataclass(frozen=True)
 class Principal:
+    """Who is calling. `tenant` is the integrator whose items this key may see and whose id
+    space its item ids live in; None for roles that see every tenant (reviewer, lead, auditor,
+    admin)."""
+
     key_id: int
     role: Role
     name: str | None
+    tenant: str | None = None
 
     @property
     def actor(self) -> str:
@@ -63,8 +69,28 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(conn: Connection, role: Role, *, name: str | None = None, actor: str = "cli") -> str:
+def create_key(
+    conn: Connection,
+    role: Role,
+    *,
+    name: str | None = None,
+    actor: str = "cli",
+    tenant: str | None = None,
+) -> str:
     """Create a key and return it; only its digest is kept, so this is the one time it is seen."""
+    return create_key_with_id(conn, role, name=name, actor=actor, tenant=tenant)[1]
+
+
+def create_key_with_id(
+    conn: Connection,
+    role: Role,
+    *,
+    name: str | None = None,
+    actor: str = "cli",
+    tenant: str | None = None,
+) -> tuple[int, str]:
+    """Create a key; returns (id, key). An integrator key without `tenant` gets its own tenant
+    `key-<id>`; give the same tenant to a replacement key so it sees the same items."""
     body = secrets.token_urlsafe(32)
     key = f"{KEY_PREFIX}{body}"
     prefix = body[:12]
@@ -78,10 +104,37 @@ def create_key(conn: Connection, role: Role, *, name: str | None = None, actor: 
         )
     ).inserted_primary_key
     assert row is not None
+    key_id = int(row[0])
+    if role is Role.INTEGRATOR:
+        tenant = f"key-{key_id}" if tenant is None else tenant
+        conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(tenant=tenant))
+    else:
+        tenant = None
     append_event(
-        conn, "key.created", f"key:{row[0]}", {"role": role.value, "name": name}, actor=actor
+        conn,
+        "key.created",
+        f"key:{key_id}",
+        {"role": role.value, "name": name, "tenant": tenant},
+        actor=actor,
     )
-    return key
+    return key_id, key
+
+
+def list_keys(conn: Connection) -> list[dict[str, Any]]:
+    """Every key with its id, role, name, tenant and dates; never the key or its digest."""
+    rows = conn.execute(select(api_keys).order_by(api_keys.c.id)).all()
+    return [
+        {
+            "id": int(r.id),
+            "role": r.role,
+            "name": r.name,
+            "tenant": r.tenant,
+            "prefix": f"{KEY_PREFIX}{r.prefix[:4]}…",
+            "created_at": r.created_at.isoformat(),
+            "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+        }
+        for r in rows
+    ]
 
 
 def authenticate(conn: Connection, key: str) -> Principal:
@@ -96,7 +149,10 @@ def authenticate(conn: Connection, key: str) -> Principal:
         or not hmac.compare_digest(row.key_hash, _digest(key))
     ):
         raise AuthError("unknown or revoked API key")
-    return Principal(int(row.id), Role(row.role), row.name)
+    role = Role(row.role)
+    # Integrator keys from before tenancy (tenant NULL) keep the default tenant they used.
+    tenant = (row.tenant or "") if role is Role.INTEGRATOR else None
+    return Principal(int(row.id), role, row.name, tenant)
 
 
 def revoke_key(conn: Connection, key_id: int, *, actor: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from takedown.core.events import GENESIS, Event, canonical_json, event_hash
+from takedown.core.redact import redact_value
 from takedown.storage.tables import events
 
 LEDGER_LOCK_ID = 0x7A6B_0001
@@ -37,7 +38,7 @@ def append_event(
     seq = 1 if last is None else int(last.seq) + 1
     prev = GENESIS if last is None else str(last.hash)
     at = (at or datetime.now(UTC)).astimezone(UTC)
-    payload = _json_safe(payload)
+    payload = _json_safe(redact_value(payload))
     digest = event_hash(
         seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at, prev_hash=prev
     )
@@ -96,7 +97,9 @@ def append_events(
 
 
 def _json_safe(payload: dict[str, Any]) -> dict[str, Any]:
-    """Round-trip through JSON so what is hashed equals what the database gives back."""
+    """Round-trip through JSON so what is hashed equals what the database gives back. (The
+    caller has already masked secrets: the ledger is append-only, so a secret written here
+    could never be removed.)"""
     result: dict[str, Any] = json.loads(canonical_json(payload))
     return result
 

@@ -94,6 +94,58 @@ def mark_failed(
     conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
 
 
+def wake_target(conn: Connection, target: str) -> int:
+    """Make every waiting message for `target` due now (it just answered again)."""
+    now = datetime.now(UTC)
+    result = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.target == target,
+            outbox.c.delivered_at.is_(None),
+            outbox.c.dead_at.is_(None),
+            outbox.c.next_attempt_at > now,
+            outbox.c.attempts > 0,
+        )
+        .values(next_attempt_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def dead_messages(conn: Connection, *, limit: int = 1000) -> list[dict[str, Any]]:
+    """Dead messages for operators: id, key, topic, attempts, when it died and why (the error
+    was redacted before it was stored; the target is not shown, it may carry a token)."""
+    rows = conn.execute(
+        select(outbox).where(outbox.c.dead_at.is_not(None)).order_by(outbox.c.id).limit(limit)
+    ).all()
+    return [
+        {
+            "id": int(r.id),
+            "key": r.idempotency_key,
+            "topic": r.topic,
+            "attempts": int(r.attempts),
+            "dead_at": r.dead_at.isoformat(),
+            "error": r.last_error,
+        }
+        for r in rows
+    ]
+
+
+def replay_dead(conn: Connection, ids: list[int] | None = None) -> list[int]:
+    """Bring dead messages back to life (all, or those `ids`): attempts start again from zero
+    and they are due at once. Delivery stays idempotent by key, so a replay is harmless."""
+    query = select(outbox.c.id).where(outbox.c.dead_at.is_not(None))
+    if ids is not None:
+        query = query.where(outbox.c.id.in_(ids))
+    revived = [int(i) for i in conn.execute(query.order_by(outbox.c.id)).scalars()]
+    if revived:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(revived))
+            .values(dead_at=None, attempts=0, next_attempt_at=datetime.now(UTC))
+        )
+    return revived
+
+
 def counts(conn: Connection) -> dict[str, int]:
     delivered = func.count(outbox.c.delivered_at)
     dead = func.count(outbox.c.dead_at)

@@ -34,8 +34,10 @@ REVIEWER_ROLES = (Role.REVIEWER.value, Role.LEAD.value)
 
 
 class SqlReviewStore:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, tenant: str | None = None) -> None:
+        """With `tenant`, items are looked up by id in that tenant only (an integrator)."""
         self.conn = conn
+        self.tenant = tenant
 
     def _one(self, query: Select[Any], *, lock: bool = False) -> Row | None:
         if lock and self.conn.dialect.name == "postgresql":
@@ -52,7 +54,10 @@ class SqlReviewStore:
                 submissions.c.item_id,
                 submissions.c.account_id,
                 submissions.c.kind,
-            ).where(submissions.c.item_id == item_id)
+            )
+            .where(submissions.c.item_id == item_id)
+            .where(*([submissions.c.tenant == self.tenant] if self.tenant is not None else []))
+            .order_by(submissions.c.id)
         )
 
     def submission_by_row(self, submission_id: int) -> Row:

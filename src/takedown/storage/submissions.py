@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from takedown.core.content import ContentKind, Submission
 from takedown.core.decisions import Decision
+from takedown.core.errors import Conflict
 from takedown.core.findings import Finding
 from takedown.storage.tables import cases, decisions, findings, submissions
 
@@ -35,11 +36,13 @@ class StoredSubmission:
 
 
 def insert_submission(
-    conn: Connection, submission: Submission, *, source: str = "api"
+    conn: Connection, submission: Submission, *, source: str = "api", tenant: str = ""
 ) -> tuple[int, bool]:
-    """Insert unless the platform item id is known; returns (row id, created)."""
+    """Insert unless the tenant already sent this item id; returns (row id, created)."""
     existing = conn.execute(
-        select(submissions.c.id).where(submissions.c.item_id == submission.item_id)
+        select(submissions.c.id).where(
+            submissions.c.tenant == tenant, submissions.c.item_id == submission.item_id
+        )
     ).scalar()
     if existing is not None:
         return int(existing), False
@@ -47,6 +50,7 @@ def insert_submission(
     row_id = conn.execute(
         submissions.insert().values(
             item_id=submission.item_id,
+            tenant=tenant,
             kind=submission.kind.value,
             account_id=submission.account_id,
             text=submission.text,
@@ -65,15 +69,16 @@ def insert_submission(
 
 
 def insert_many(
-    conn: Connection, items: Sequence[Submission], *, source: str = "api"
+    conn: Connection, items: Sequence[Submission], *, source: str = "api", tenant: str = ""
 ) -> tuple[list[tuple[int, bool]], datetime]:
-    """`insert_submission` for a whole request: one lookup of known ids and one multi-row
-    insert. Returns (row id, created) per item, in order, and the receipt time used."""
+    """`insert_submission` for a whole request: one lookup of the tenant's known ids and one
+    multi-row insert. Returns (row id, created) per item, in order, and the receipt time used."""
     now = datetime.now(UTC)
     known = dict(
         conn.execute(
             select(submissions.c.item_id, submissions.c.id).where(
-                submissions.c.item_id.in_([s.item_id for s in items])
+                submissions.c.tenant == tenant,
+                submissions.c.item_id.in_([s.item_id for s in items]),
             )
         ).all()
     )
@@ -87,6 +92,7 @@ def insert_many(
             [
                 {
                     "item_id": s.item_id,
+                    "tenant": tenant,
                     "kind": s.kind.value,
                     "account_id": s.account_id,
                     "text": s.text,
@@ -129,9 +135,21 @@ def _to_stored(row: Any) -> StoredSubmission:
     )
 
 
-def get_by_item_id(conn: Connection, item_id: str) -> StoredSubmission | None:
-    row = conn.execute(select(submissions).where(submissions.c.item_id == item_id)).first()
-    return None if row is None else _to_stored(row)
+def get_by_item_id(
+    conn: Connection, item_id: str, *, tenant: str | None = ""
+) -> StoredSubmission | None:
+    """The item `item_id` of `tenant`; with tenant None (a reviewer's view) of any tenant,
+    refusing to guess when several tenants used the id."""
+    query = select(submissions).where(submissions.c.item_id == item_id)
+    if tenant is not None:
+        query = query.where(submissions.c.tenant == tenant)
+    rows = conn.execute(query.limit(2)).all()
+    if len(rows) > 1:
+        raise Conflict(
+            f"several tenants sent an item with id {item_id!r}",
+            hint="name one with ?tenant=",
+        )
+    return _to_stored(rows[0]) if rows else None
 
 
 def claim(
@@ -232,3 +250,11 @@ def status_many(conn: Connection, row_ids: Sequence[int]) -> dict[int, str]:
             select(submissions.c.id, submissions.c.status).where(submissions.c.id.in_(row_ids))
         )
     }
+def tenant_of_decision(conn: Connection, decision_id: int) -> str | None:
+    """The tenant whose item a decision is about; None for an unknown decision."""
+    value = conn.execute(
+        select(submissions.c.tenant)
+        .join(decisions, decisions.c.submission_id == submissions.c.id)
+        .where(decisions.c.id == decision_id)
+    ).scalar()
+    return None if value is None else str(value)

@@ -66,7 +66,9 @@ submissions = Table(
     "submissions",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("item_id", String(256), nullable=False, unique=True),
+    Column("item_id", String(256), nullable=False, index=True),
+    # The integrator an item belongs to ("" for the default tenant); ids are unique per tenant.
+    Column("tenant", String(128), nullable=False, default="", server_default=""),
     Column("kind", String(16), nullable=False),
     Column("account_id", String(256), nullable=True, index=True),
     Column("text", Text, nullable=True),
@@ -81,6 +83,7 @@ submissions = Table(
     Column("lease_until", UtcDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
     Column("done_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("tenant", "item_id"),
 )
 
 signals = Table(
@@ -196,6 +199,7 @@ api_keys = Table(
     Column("name", String(128), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("tenant", String(128), nullable=True),
 )
 
 # --- review workbench: user reports, human reviews, appeals, false-positive feedback, sessions ---

@@ -23,13 +23,17 @@ from takedown.storage import casework, statements
 from takedown.storage.reviews import SqlReviewStore
 from takedown.web import account_pages, render
 from takedown.web.session import (
+    LOGIN_COOKIE,
     PREFIX,
     SignInRequired,
     check_csrf,
+    check_login_csrf,
     current,
+    login_csrf,
     login_redirect,
     safe_next,
     set_cookie,
+    set_login_csrf,
     sign_in,
     sign_out,
 )
@@ -65,20 +69,35 @@ def _views(is_lead: bool) -> list[str]:
 
 @router.get("/login")
 def login_form(request: Request) -> Response:
-    return render.page("login.html", request, next=safe_next(request.query_params.get("next")))
+    csrf = login_csrf(request)
+    response = render.page(
+        "login.html", request, next=safe_next(request.query_params.get("next")), login_csrf=csrf
+    )
+    set_login_csrf(response, request, csrf)
+    return response
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
     key, target = form.get("api_key"), safe_next(form.get("next"))
+    csrf = login_csrf(request)
+    status = 403
     try:
+        check_login_csrf(request, form.get("csrf"))
+        status = 401
         token = sign_in(request, key if isinstance(key, str) else "")
     except TakedownError as error:
-        return render.page("login.html", request, status=401, next=target, error=error.message)
-    response = RedirectResponse(target, status_code=303)
-    set_cookie(response, request, token)
-    return response
+        response = render.page(
+            "login.html", request, status=status, next=target, error=error.message,
+            login_csrf=csrf,
+        )
+        set_login_csrf(response, request, csrf)
+        return response
+    redirect = RedirectResponse(target, status_code=303)
+    set_cookie(redirect, request, token)
+    redirect.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+    return redirect
 
 
 @router.post("/logout")

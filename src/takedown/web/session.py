@@ -1,10 +1,12 @@
 """Sign-in for the reviewer UI: an API key of role reviewer, lead or admin opens a server-side
 session (takedown.storage.review_sessions); the browser gets an HTTP-only, SameSite=Strict
-cookie holding a random token, and every form carries the session's CSRF token."""
+cookie holding a random token, and every form carries the session's CSRF token; the sign-in
+form, before any session exists, carries a double-submit token (`login_csrf`)."""
 
 from __future__ import annotations
 
 import hmac
+import secrets
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -22,6 +24,7 @@ from takedown.storage.review_sessions import (
 )
 
 COOKIE = "takedown_session"
+LOGIN_COOKIE = "takedown_login_csrf"
 PREFIX = "/review"
 
 
@@ -66,6 +69,33 @@ def current(request: Request) -> WebSession:
 def check_csrf(session: WebSession, submitted: object) -> None:
     if not isinstance(submitted, str) or not hmac.compare_digest(submitted, session.csrf):
         raise Forbidden("the form is stale or came from elsewhere", hint="reload the page")
+
+
+def login_csrf(request: Request) -> str:
+    """The sign-in form's CSRF token (double-submit: a SameSite=Strict cookie and a hidden
+    field must agree), so another site cannot sign a browser in to a key of its choosing."""
+    existing = request.cookies.get(LOGIN_COOKIE)
+    if existing and 20 <= len(existing) <= 64:
+        return existing
+    return secrets.token_urlsafe(24)
+
+
+def set_login_csrf(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def check_login_csrf(request: Request, submitted: object) -> None:
+    cookie = request.cookies.get(LOGIN_COOKIE)
+    if not cookie or not isinstance(submitted, str) or not hmac.compare_digest(submitted, cookie):
+        raise Forbidden("the sign-in form is stale or came from elsewhere", hint="reload the page")
 
 
 def sign_in(request: Request, api_key: str) -> str:

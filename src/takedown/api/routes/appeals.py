@@ -35,7 +35,7 @@ def file_appeal(
     principal: Principal = Depends(require(Role.INTEGRATOR)),
 ) -> dict[str, Any]:
     with request.app.state.runtime.engine.begin() as conn:
-        return case_service(conn, request).appeal(
+        return case_service(conn, request, tenant=principal.tenant).appeal(
             body.item_id, appellant=body.appellant, reason=body.reason, actor=principal.actor
         )
 

@@ -30,7 +30,7 @@ def create_report(
 ) -> dict[str, Any]:
     runtime = request.app.state.runtime
     with runtime.engine.begin() as conn:
-        service = case_service(conn, request)
+        service = case_service(conn, request, tenant=principal.tenant)
         return service.report(
             body.item_id, reporter=body.reporter, reason=body.reason, actor=principal.actor
         )

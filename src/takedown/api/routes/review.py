@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from takedown.api.auth import require
-from takedown.core.errors import InvalidInput
+from takedown.core.errors import InvalidInput, NotFound
 from takedown.review.appeals import AppealService
 from takedown.review.service import Reviewer
 from takedown.review.statement import statement_from_facts
 from takedown.storage import casework, statements
+from takedown.storage import submissions as submission_store
 from takedown.storage.keys import Principal, Role, grants
 from takedown.storage.reviews import SqlReviewStore
 
@@ -26,9 +27,11 @@ def reviewer_of(principal: Principal) -> Reviewer:
     return Reviewer(principal.key_id, principal.actor, grants(principal.role, Role.LEAD))
 
 
-def case_service(conn: Any, request: Request) -> AppealService:
+def case_service(conn: Any, request: Request, *, tenant: str | None = None) -> AppealService:
+    """`tenant` limits which items reports and appeals may name (an integrator's own)."""
     return AppealService(
-        SqlReviewStore(conn), webhook_urls=request.app.state.runtime.settings.webhook_urls
+        SqlReviewStore(conn, tenant=tenant),
+        webhook_urls=request.app.state.runtime.settings.webhook_urls,
     )
 
 
@@ -125,8 +128,13 @@ def bulk_decide(
 def statement(
     decision_id: int,
     request: Request,
-    _p: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR, Role.INTEGRATOR)),
+    principal: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR, Role.INTEGRATOR)),
 ) -> dict[str, Any]:
-    """The statement of reasons (DSA Art 17) for one decision, automated or human."""
+    """The statement of reasons (DSA Art 17) for one decision, automated or human; an
+    integrator reads only statements about its own items."""
     with request.app.state.runtime.engine.connect() as conn:
+        if principal.tenant is not None and (
+            submission_store.tenant_of_decision(conn, decision_id) != principal.tenant
+        ):
+            raise NotFound(f"no decision {decision_id}")
         return statement_from_facts(statements.statement_facts(conn, decision_id))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from takedown.api.auth import require
+from takedown.api.guards import PARSED_JSON
+from takedown.core import jsonsafe
 from takedown.core.content import (
     ContentKind,
     Submission,
@@ -24,14 +25,13 @@ router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
 
 def _parse_json_body(
-    raw: bytes, *, max_item_bytes: int, max_items: int
+    raw: bytes, *, max_item_bytes: int, max_items: int, parsed: Any = None
 ) -> tuple[list[Submission], bool]:
-    if not raw.strip():
-        raise InvalidInput("the request body is empty", hint="send a JSON submission object")
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"the body is not valid JSON: {error}") from None
+    if parsed is None:
+        if not raw.strip():
+            raise InvalidInput("the request body is empty", hint="send a JSON submission object")
+        parsed = jsonsafe.loads(raw)
+    body = parsed
     if isinstance(body, dict) and "items" in body:
         items = body["items"]
         if not isinstance(items, list) or not items:
@@ -67,14 +67,13 @@ async def _parse_multipart(request: Request, max_item_bytes: int) -> Submission:
     metadata: Any = {}
     raw_meta = form.get("metadata")
     if isinstance(raw_meta, str) and raw_meta:
-        try:
-            metadata = json.loads(raw_meta)
-        except json.JSONDecodeError:
-            raise InvalidInput("'metadata' must be a JSON object") from None
+        metadata = jsonsafe.loads(raw_meta)
         if not isinstance(metadata, dict):
             raise InvalidInput("'metadata' must be a JSON object")
     account = form.get("account_id")
     text = form.get("text")
+    if isinstance(text, str) and len(text) > max_item_bytes:
+        raise PayloadTooLarge(f"'text' is over the {max_item_bytes}-character limit")
     return make_submission(
         item_id=item_id,
         kind=kind,
@@ -105,6 +104,7 @@ async def submit(
             await request.body(),
             max_item_bytes=settings.max_item_bytes,
             max_items=settings.max_batch_items,
+            parsed=request.scope.get(PARSED_JSON),
         )
     elif content_type == "multipart/form-data":
         items, batch = [await _parse_multipart(request, settings.max_item_bytes)], False
@@ -113,8 +113,11 @@ async def submit(
             f"unsupported content type {content_type or '(none)'!r}",
             hint="send application/json or multipart/form-data",
         )
-    accepted = ingest.accept(runtime.engine, runtime.queue, items, actor=principal.actor)
-    results = ingest.describe(runtime.engine, items, accepted)
+    tenant = principal.tenant or ""
+    accepted = ingest.accept(
+        runtime.engine, runtime.queue, items, actor=principal.actor, tenant=tenant
+    )
+    results = ingest.describe(runtime.engine, items, accepted, tenant=tenant)
     status = 202 if any(a.created for a in accepted) else 200
     return JSONResponse({"items": results} if batch else results[0], status_code=status)
 
@@ -123,6 +126,11 @@ async def submit(
 def get_submission(
     item_id: str,
     request: Request,
-    _principal: Principal = Depends(require(Role.INTEGRATOR, Role.REVIEWER, Role.AUDITOR)),
+    tenant: str | None = Query(
+        None, max_length=128, description="reviewers and auditors: whose item (default any)"
+    ),
+    principal: Principal = Depends(require(Role.INTEGRATOR, Role.REVIEWER, Role.AUDITOR)),
 ) -> dict[str, object]:
-    return ingest.status(request.app.state.runtime.engine, item_id)
+    """An integrator sees only its own items: another tenant's id is simply not found."""
+    scope = principal.tenant if principal.tenant is not None else tenant
+    return ingest.status(request.app.state.runtime.engine, item_id, tenant=scope)
