@@ -30,6 +30,7 @@ def create_app(
     settings: Settings, *, runtime: Runtime | None = None, start_workers: bool = True
 ) -> FastAPI:
     """Build the app; with `start_workers` the in-process worker and deliverer run beside it."""
+    owned = runtime is None
     rt = runtime or Runtime(settings)
 
     @asynccontextmanager
@@ -39,7 +40,12 @@ def create_app(
         try:
             yield
         finally:
-            rt.stop()
+            # A runtime built here is closed here, so its connection pool does not outlive
+            # the app (test suites build hundreds); one passed in belongs to the caller.
+            if owned:
+                rt.close()
+            else:
+                rt.stop()
 
     app = FastAPI(
         title="Takedown",
