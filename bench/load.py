@@ -213,16 +213,23 @@ def _decided(engine: Any) -> int:
 
 
 def _wait_workers_warm(deployment: Deployment, config: Config) -> None:
-    """One probe item decided means the workers have loaded (the model, the banks)."""
+    """One probe item decided means a worker is up; then wait until every process is idle
+    (CPU use flat), so start-up work (imports, model and bank loading) is not measured."""
     headers = {"Authorization": f"Bearer {deployment.key}"}
     httpx.post(f"{deployment.url}/v1/submissions", headers=headers,
                json={"id": "warm-up", "kind": "text", "text": "warm up"}, timeout=30)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while _decided(deployment.engine) < 1:
         if time.monotonic() > deadline:
             raise SystemExit("workers did not start in time")
         time.sleep(0.1)
-    time.sleep(0.5 if config.workers == 1 else 1.0)  # let the other workers finish loading
+    previous = [_cpu_seconds(p.pid) for p in deployment.procs]
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        current = [_cpu_seconds(p.pid) for p in deployment.procs]
+        if all(c - p < 0.1 for c, p in zip(current, previous, strict=True)):
+            return
+        previous = current
 
 
 def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, event, func, select
 
 from takedown.api.app import create_app
 from takedown.config import Settings
@@ -166,21 +166,35 @@ def client(fast_settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_a_thousand_item_batch_is_accepted_in_well_under_a_second(client: TestClient) -> None:
+    """Counted in SQL statements, which no load on the machine changes; the time is only a
+    sanity bound (measured ~0.1-0.2 s on SQLite on the shared 2-core machine)."""
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
     with runtime.engine.begin() as conn:
         headers = {"Authorization": f"Bearer {create_key(conn, Role.INTEGRATOR)}"}
     body = {"items": [{"id": f"b{i}", "kind": "text", "text": f"post {i}"} for i in range(1000)]}
     client.post("/v1/submissions", headers=headers, json={"id": "warm", "text": "x"})
-    timings = []
-    for attempt in range(2):
-        started = time.perf_counter()
-        response = client.post("/v1/submissions", headers=headers, json=body)
-        timings.append(time.perf_counter() - started)
-        assert response.status_code == (202 if attempt == 0 else 200), response.text
-        items = response.json()["items"]
-        assert len(items) == 1000 and all(i["created"] is (attempt == 0) for i in items)
-    # Measured ~0.2 s on the shared 2-core machine; the limit is generous for a loaded CI box.
-    assert timings[0] < 1.5, timings
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        for attempt in range(2):
+            statements.clear()
+            started = time.perf_counter()
+            response = client.post("/v1/submissions", headers=headers, json=body)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == (202 if attempt == 0 else 200), response.text
+            items = response.json()["items"]
+            assert len(items) == 1000 and all(i["created"] is (attempt == 0) for i in items)
+            assert all(i["status"] == "pending" for i in items)
+            # key lookup, known ids, multi-row insert (batched by the driver), ledger head and
+            # append, transaction control: a few dozen at most, never thousands.
+            assert len(statements) < 40, len(statements)
+            assert elapsed < 20
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
     with runtime.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(submissions)).scalar_one()
         received = conn.execute(

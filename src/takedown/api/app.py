@@ -37,6 +37,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; with `start_workers` the in-process worker and deliverer run beside it."""
     install_log_redaction()
+    owned = runtime is None
     rt = runtime or Runtime(settings)
 
     @asynccontextmanager
@@ -46,7 +47,12 @@ def create_app(
         try:
             yield
         finally:
-            rt.stop()
+            # A runtime built here is closed here, so its connection pool does not outlive
+            # the app (test suites build hundreds); one passed in belongs to the caller.
+            if owned:
+                rt.close()
+            else:
+                rt.stop()
 
     app = FastAPI(
         title="Takedown",

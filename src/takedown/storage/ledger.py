@@ -78,7 +78,7 @@ def append_events(
     appended: list[Event] = []
     for type, subject, raw, actor in items:
         seq += 1
-        payload = _json_safe(raw)
+        payload = _json_safe(redact_value(raw))
         digest = event_hash(
             seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at,
             prev_hash=prev,

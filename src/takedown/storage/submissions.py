@@ -85,10 +85,10 @@ def insert_many(
     fresh = [s for s in items if s.item_id not in known]
     created: dict[str, int] = {}
     if fresh:
-        rows = conn.execute(
-            submissions.insert().returning(
-                submissions.c.id, submissions.c.item_id, sort_by_parameter_order=True
-            ),
+        # Plain executemany and one read-back: RETURNING with ordered rows makes SQLite's
+        # driver run one INSERT per row.
+        conn.execute(
+            submissions.insert(),
             [
                 {
                     "item_id": s.item_id,
@@ -107,6 +107,11 @@ def insert_many(
                 }
                 for s in fresh
             ],
+        )
+        rows = conn.execute(
+            select(submissions.c.id, submissions.c.item_id).where(
+                submissions.c.item_id.in_([s.item_id for s in fresh])
+            )
         ).all()
         created = {str(r.item_id): int(r.id) for r in rows}
     return [
@@ -258,3 +263,17 @@ def tenant_of_decision(conn: Connection, decision_id: int) -> str | None:
         .where(decisions.c.id == decision_id)
     ).scalar()
     return None if value is None else str(value)
+
+
+def summaries(conn: Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """What `ingest.status` shows of each submission row besides its results (no content)."""
+    rows = conn.execute(
+        select(submissions.c.id, submissions.c.item_id, submissions.c.account_id,
+               submissions.c.kind, submissions.c.status, submissions.c.received_at)
+        .where(submissions.c.id.in_(row_ids))
+    )
+    return {
+        int(r.id): {"id": r.item_id, "account_id": r.account_id, "kind": r.kind,
+                    "status": r.status, "received_at": r.received_at.isoformat()}
+        for r in rows
+    }

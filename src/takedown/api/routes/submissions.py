@@ -117,7 +117,7 @@ async def submit(
     accepted = ingest.accept(
         runtime.engine, runtime.queue, items, actor=principal.actor, tenant=tenant
     )
-    results = ingest.describe(runtime.engine, items, accepted, tenant=tenant)
+    results = ingest.describe(runtime.engine, items, accepted)
     status = 202 if any(a.created for a in accepted) else 200
     return JSONResponse({"items": results} if batch else results[0], status_code=status)
 
