@@ -121,6 +121,9 @@ class FeatureSet:
         return hashlib.sha256(self.encode()).hexdigest()
 
 
+MIN_SIDE = 48
+
+
 def _work_frame(luma: np.ndarray) -> np.ndarray:
     height, width = luma.shape[:2]
     scale = WORK_SIDE / max(height, width)
@@ -140,12 +143,17 @@ def features_from_luma(luma: np.ndarray, limit: int = QUERY_FEATURES) -> Feature
     """
     frame = _work_frame(np.asarray(luma, dtype=np.uint8))
     height, width = frame.shape[:2]
+    empty = FeatureSet(width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+    if min(height, width) < MIN_SIDE:
+        # A sliver (a corrupt header can claim 96x20,800) has no room for ORB's pyramid, whose
+        # resize then fails; it has too few keypoints to match anyway.
+        return empty
     orb = cv2.ORB.create(nfeatures=limit * DETECT_FACTOR, scaleFactor=1.2, nlevels=8,
                          edgeThreshold=19, patchSize=19, fastThreshold=12)
     keypoints = _spread(list(orb.detect(frame, None)), width, height, limit)
     computed, descriptors = orb.compute(frame, keypoints)
     if descriptors is None or not computed:
-        return FeatureSet(width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+        return empty
     order = np.argsort([-k.response for k in computed], kind="stable")[:limit]
     points = np.array([computed[i].pt for i in order], dtype=np.float32)
     return FeatureSet(width, height, points, descriptors[order])
