@@ -8,8 +8,8 @@ not "which values lie within a distance", and it is exact only in the sense that
 match is verified; a crop that loses too many keypoints is missed, never invented.
 
 Structure: below `IVF_FROM` descriptors an exact `IndexBinaryFlat`; from then on an
-`IndexBinaryIVF` trained once on what the bank holds at that moment (ORB descriptors of natural
-pictures are a stable distribution, so later additions need no retraining). Additions are
+`IndexBinaryIVF` with ~`LIST_LENGTH` descriptors per list, trained on what the bank holds and
+retrained each time it has grown `REGROW`-fold (so a lookup's cost stays flat as it grows). Additions are
 visible to the next query; removals are tombstones (also immediate) and the space is reclaimed
 by `compact()` when more than half the rows are dead. Nothing is pickled: a bank reloads from its
 stored feature sets.
@@ -48,7 +48,10 @@ LIST_LENGTH = 4000
 """Descriptors per inverted list: a lookup scans ~NPROBE lists of this length per query
 descriptor whatever the bank size, so its cost stays flat while the bank grows (up to the
 coarse quantizer, which at 1M pictures should be an HNSW over the list centroids)."""
-TRAIN_PER_LIST = 30
+TRAIN_PER_LIST = 64
+REGROW = 4
+"""The IVF form is retrained (rebuilt from the kept sets) each time the bank has grown this
+many times over since the last training: amortised O(1) per addition, lists stay short."""
 
 Resolver = Callable[[str], "FeatureSet | None"]
 
@@ -79,6 +82,7 @@ class LocalFeatureIndex:
     def _reset(self) -> None:
         self._faiss: faiss.IndexBinary = faiss.IndexBinaryFlat(256)
         self._ivf = False
+        self._trained_at = 0
         self._owner = np.full(1024, -1, dtype=np.int64)
         self._rows = 0
         self._sets: dict[int, FeatureSet] = {}
@@ -108,6 +112,8 @@ class LocalFeatureIndex:
             self._append(entry_id, features)
             if not self._ivf and self._faiss.ntotal >= self._ivf_from:
                 self._to_ivf()
+            elif self._ivf and self._faiss.ntotal >= REGROW * self._trained_at:
+                self._compact()  # retrain with more lists, so list length stays ~LIST_LENGTH
 
     def _append(self, entry_id: int, features: FeatureSet) -> None:
         """Rows of the faiss index are owned by entry ids (-1: tombstoned); amortised growth."""
@@ -134,7 +140,7 @@ class LocalFeatureIndex:
         ivf.train(sample)
         ivf.add(vectors)
         ivf.nprobe = self._nprobe
-        self._faiss, self._ivf = ivf, True
+        self._faiss, self._ivf, self._trained_at = ivf, True, count
 
     def remove(self, entry_id: int) -> bool:
         with self._lock:
