@@ -11,8 +11,8 @@ Structure: below `IVF_FROM` descriptors an exact `IndexBinaryFlat`; from then on
 `IndexBinaryIVF` with ~`LIST_LENGTH` descriptors per list, trained on what the bank holds and
 retrained each time it has grown `REGROW`-fold (so a lookup's cost stays flat as it grows).
 Additions are visible to the next query; removals are tombstones (also immediate) and the
-space is reclaimed by `compact()` when more than half the rows are dead. Nothing is pickled: a bank reloads from its
-stored feature sets.
+space is reclaimed by `compact()` when more than half the rows are dead. Nothing is pickled:
+a bank reloads from its stored feature sets.
 """
 
 from __future__ import annotations
