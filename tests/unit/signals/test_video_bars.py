@@ -6,7 +6,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from media_pictures import scene
 from takedown.core.content import ContentKind, make_submission
@@ -71,7 +70,7 @@ def test_a_bar_must_be_stable_across_frames() -> None:
 def test_the_vpdq_signal_keeps_the_reference_value_and_adds_the_trimmed_query(
     tmp_path: Path,
 ) -> None:
-    pytest.importorskip("vpdq")
+    need_module("vpdq", "pip install '.[video]'")
     from takedown.signals.vpdq import VpdqSignal
 
     data = _write(tmp_path / "barred.mp4", _letterboxed(_clip())).read_bytes()
