@@ -6,13 +6,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from media_pictures import scene
-from takedown_testing import need_module
 
+from media_pictures import scene
 from takedown.core.content import ContentKind, make_submission
 from takedown.signals.pdq import pdq_from_pixels
 from takedown.signals.video_frames import bar_box, trimmed_frame_hashes
 from takedown.signals.vpdq import FrameHash, match_videos, value_to_features
+from takedown_testing import need_module
 
 FPS = 5
 
