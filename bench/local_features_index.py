@@ -4,14 +4,15 @@
 
 Bank: synthetic pictures with random keypoint positions and 256 descriptors each, either
 `clustered` (real ORB descriptors of the very pictures queried, 15% of bits flipped: every
-query descriptor has thousands of near neighbours, a worst case for candidate selection and
-for IVF list balance) or `uniform` (random bits: the search cost alone). Into each bank go
-20 real pictures; the queries are 10%-cropped, captioned copies of those (the full fallback
-path: lookup + RANSAC; extraction excluded, it does not depend on the bank size;
-bench/robustness.py --local measures it). One thread, medians. `recall` is the share of queries whose own picture was verified; `visible` checks
-that a picture added during the run is found by the very next query and that a removed one
-is not. Memory is what the index holds (descriptors, owner ids, keypoints), computed from
-its arrays. The baseline in the same run is the exact flat index at the smallest size.
+query descriptor has thousands of near neighbours, a worst case for candidate selection and for
+IVF list balance) or `uniform` (random bits: the search cost alone). Into each bank go 20 real
+pictures; the queries are 10%-cropped, captioned copies of those (the full fallback path:
+lookup + RANSAC; extraction excluded, it does not depend on the bank size; bench/robustness.py
+--local measures it). One thread, medians. `recall` is the share of queries whose own picture
+was verified; `visible` checks that a picture added during the run is found by the very next
+query and that a removed one is not. Memory is what the index holds (descriptors, owner ids,
+keypoints), computed from its arrays. The baseline in the same run is the exact flat index at
+the smallest size.
 """
 
 from __future__ import annotations
