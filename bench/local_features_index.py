@@ -1,17 +1,18 @@
 """How the `orb` index scales: lookup latency, queries/s, memory, add/remove visibility.
 
-    python bench/local_features_index.py --json [--sizes 1000,5000,20000]
+    python bench/local_features_index.py --json [--sizes 2000,10000,40000] [--synthetic uniform]
 
-Bank: synthetic pictures whose 256 descriptors are real ORB descriptors (from the held-out
-scenes of bench/media_edits.py) with 15% of their bits flipped at random, so they follow the
-real descriptor distribution without being near-copies of each other; their keypoint
-positions are random. Into each bank go 20 real pictures; the queries are 10%-cropped,
-captioned copies of those (the full fallback path: lookup + RANSAC; extraction excluded, it
-does not depend on the bank size; bench/robustness.py --local measures it). One thread,
-medians. `recall` is the share of queries whose own picture was verified; `visible` checks
-that a picture added during the run is found by the very next query and that a removed one
-is not. Memory is what the index holds (descriptors, owner ids, keypoints), computed from
-its arrays. The baseline in the same run is the exact flat index at the smallest size.
+Bank: synthetic pictures with random keypoint positions and 256 descriptors each, either
+`clustered` (real ORB descriptors of the very pictures queried, 15% of bits flipped: every
+query descriptor has thousands of near neighbours, a worst case for candidate selection and for
+IVF list balance) or `uniform` (random bits: the search cost alone). Into each bank go 20 real
+pictures; the queries are 10%-cropped, captioned copies of those (the full fallback path:
+lookup + RANSAC; extraction excluded, it does not depend on the bank size; bench/robustness.py
+--local measures it). One thread, medians. `recall` is the share of queries whose own picture
+was verified; `visible` checks that a picture added during the run is found by the very next
+query and that a removed one is not. Memory is what the index holds (descriptors, owner ids,
+keypoints), computed from its arrays. The baseline in the same run is the exact flat index at
+the smallest size.
 """
 
 from __future__ import annotations
@@ -44,11 +45,14 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _synthetic(pool: np.ndarray, rng: np.random.Generator) -> FeatureSet:
-    rows = pool[rng.integers(0, pool.shape[0], BANK_FEATURES)]
-    bits = np.unpackbits(rows, axis=1)
-    flips = rng.random(bits.shape) < 0.15
-    descriptors = np.packbits(bits ^ flips, axis=1)
+def _synthetic(pool: np.ndarray, rng: np.random.Generator, mode: str) -> FeatureSet:
+    if mode == "uniform":
+        descriptors = rng.integers(0, 256, size=(BANK_FEATURES, 32), dtype=np.uint8)
+    else:
+        rows = pool[rng.integers(0, pool.shape[0], BANK_FEATURES)]
+        bits = np.unpackbits(rows, axis=1)
+        flips = rng.random(bits.shape) < 0.15
+        descriptors = np.packbits(bits ^ flips, axis=1)
     points = rng.uniform(0, 640, size=(BANK_FEATURES, 2)).astype(np.float32)
     return FeatureSet(640, 480, points, descriptors)
 
@@ -62,12 +66,13 @@ def _memory_bytes(index: LocalFeatureIndex) -> int:
 
 
 def measure(size: int, real: list[FeatureSet], queries: list[FeatureSet],
-            pool: np.ndarray, *, ivf_from: int | None = None) -> dict[str, object]:
+            pool: np.ndarray, *, ivf_from: int | None = None,
+            mode: str = "clustered") -> dict[str, object]:
     rng = np.random.default_rng(size)
     index = LocalFeatureIndex(**({"ivf_from": ivf_from} if ivf_from is not None else {}))
     start = time.process_time()
     for n in range(size - len(real)):
-        index.add_features(10_000_000 + n, _synthetic(pool, rng))
+        index.add_features(10_000_000 + n, _synthetic(pool, rng, mode))
     for n, features in enumerate(real):
         index.add_features(n, features)
     load_s = time.process_time() - start
@@ -101,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,5000,20000")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--synthetic", choices=["clustered", "uniform"], default="clustered",
+                        help="clustered: noisy copies of the queries' own descriptors (worst "
+                             "case); uniform: random bits (the search cost alone)")
     args = parser.parse_args(argv)
     faiss.omp_set_num_threads(1)
     pictures = heldout_images(REAL)[:REAL]
@@ -111,11 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         queries.append(features_from_bytes(_png(caption_band(crop(image, 0.1)))))
     pool = np.vstack([f.descriptors for f in real])
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = [measure(size, real, queries, pool) for size in sizes]
-    baseline = measure(sizes[0], real, queries, pool, ivf_from=10 ** 12)
+    results = [measure(size, real, queries, pool, mode=args.synthetic) for size in sizes]
+    baseline = measure(sizes[0], real, queries, pool, ivf_from=10 ** 12, mode=args.synthetic)
     largest = results[-1]
     per_descriptor_ms = float(largest["lookup_ms_median"])  # type: ignore[arg-type]
     out = {
+        "synthetic": args.synthetic,
         "results": results,
         "baseline_exact_flat": baseline,
         "ratio_largest_vs_flat_baseline_ms": round(

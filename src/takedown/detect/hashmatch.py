@@ -24,6 +24,7 @@ from takedown.core.findings import Finding
 from takedown.core.signals import Signal
 from takedown.index.base import Index
 from takedown.index.factory import make_index
+from takedown.index.local_features import FeatureMatch
 from takedown.signals.pdq import is_degenerate_pdq
 
 # Default distance thresholds per signal type; a bank may set its own (Bank.thresholds).
@@ -145,48 +146,53 @@ class HashMatchDetector:
                         },
                     )
                     (allow if bank.kind is BankKind.ALLOW else block).append(finding)
-            if not block and not allow and submission.kind is ContentKind.IMAGE and (
-                submission.content
-            ):
-                for finding in self._on_demand(submission.content):
-                    (allow if finding.evidence["bank_kind"] == "allow" else block).append(finding)
+        if not block and not allow and submission.kind is ContentKind.IMAGE and submission.content:
+            for finding in self._on_demand(submission.content):
+                (allow if finding.evidence["bank_kind"] == "allow" else block).append(finding)
         if allow:
             return allow
         return _dedupe(block)
 
     def _on_demand(self, content: bytes) -> list[Finding]:
-        """Findings from indexes that extract their own query signal (called under the lock)."""
+        """Findings from indexes that extract their own query signal. Extraction (~30 ms) runs
+        outside the detector's lock, so other workers' lookups are not held up by it."""
+        with self._lock:
+            indexes = [(t, i) for t, i in self._indexes.items()
+                       if getattr(i, "query_content", None) is not None and len(i) > 0]
         found: list[Finding] = []
-        for signal_type, index in self._indexes.items():
-            query_content = getattr(index, "query_content", None)
-            if query_content is None or len(index) == 0:
-                continue
+        for signal_type, index in indexes:
             try:
-                matches = query_content(content)
+                matches = index.query_content(content)  # type: ignore[attr-defined]
             except TakedownError:
                 continue
-            for match in matches:
-                entry = self._entries.get(match.entry_id)
-                bank = self._banks.get(entry.bank) if entry else None
-                if entry is None or bank is None or not bank.enabled:
-                    continue
-                if match.distance > self._threshold(bank, signal_type):
-                    continue
-                found.append(Finding(
-                    detector=f"{self.name}@{self.version}",
-                    label=bank.label.value,
-                    score=match.verification.score,
-                    bank=bank.name,
-                    entry_id=match.entry_id,
-                    distance=match.distance,
-                    signal_type=signal_type,
-                    evidence={
-                        "bank_kind": bank.kind.value,
-                        "severity": bank.severity,
-                        "local_match": match.verification.evidence(),
-                        **({"note": entry.note} if entry.note else {}),
-                    },
-                ))
+            with self._lock:
+                found += self._local_findings(signal_type, matches)
+        return found
+
+    def _local_findings(self, signal_type: str, matches: list[FeatureMatch]) -> list[Finding]:
+        found: list[Finding] = []
+        for match in matches:
+            entry = self._entries.get(match.entry_id)
+            bank = self._banks.get(entry.bank) if entry else None
+            if entry is None or bank is None or not bank.enabled:
+                continue
+            if match.distance > self._threshold(bank, signal_type):
+                continue
+            found.append(Finding(
+                detector=f"{self.name}@{self.version}",
+                label=bank.label.value,
+                score=match.verification.score,
+                bank=bank.name,
+                entry_id=match.entry_id,
+                distance=match.distance,
+                signal_type=signal_type,
+                evidence={
+                    "bank_kind": bank.kind.value,
+                    "severity": bank.severity,
+                    "local_match": match.verification.evidence(),
+                    **({"note": entry.note} if entry.note else {}),
+                },
+            ))
         return found
 
 

@@ -64,3 +64,19 @@ def test_query_protocol_and_resolved_digests() -> None:
 def test_a_flat_query_finds_nothing() -> None:
     empty = FeatureSet(10, 10, BANKED[0].points[:3], BANKED[0].descriptors[:3])
     assert _filled().query_features(empty) == []
+
+
+def test_a_growing_ivf_index_is_retrained_and_still_finds_its_pictures() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    index = LocalFeatureIndex(ivf_from=600)
+    index.add_features(1, BANKED[1])
+    trained = []
+    for n in range(12):
+        noise = FeatureSet(640, 480, rng.uniform(0, 600, (256, 2)).astype(np.float32),
+                           rng.integers(0, 256, (256, 32), dtype=np.uint8))
+        index.add_features(1000 + n, noise)
+        trained.append(index._trained_at)  # noqa: SLF001 - the retraining is the point
+    assert len(set(trained) - {0}) >= 2  # trained at ~600 descriptors, again after 4x growth
+    assert [m.entry_id for m in index.query_content(png(crop(PICTURES[1], 0.1)))] == [1]

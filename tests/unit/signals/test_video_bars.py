@@ -6,13 +6,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from media_pictures import scene
 from takedown.core.content import ContentKind, make_submission
 from takedown.signals.pdq import pdq_from_pixels
 from takedown.signals.video_frames import bar_box, trimmed_frame_hashes
 from takedown.signals.vpdq import FrameHash, match_videos, value_to_features
+from takedown_testing import need_module
 
 FPS = 5
 
@@ -71,7 +71,7 @@ def test_a_bar_must_be_stable_across_frames() -> None:
 def test_the_vpdq_signal_keeps_the_reference_value_and_adds_the_trimmed_query(
     tmp_path: Path,
 ) -> None:
-    pytest.importorskip("vpdq")
+    need_module("vpdq", "pip install '.[video]'")
     from takedown.signals.vpdq import VpdqSignal
 
     data = _write(tmp_path / "barred.mp4", _letterboxed(_clip())).read_bytes()
