@@ -133,7 +133,8 @@ def _work_frame(luma: np.ndarray, side: int) -> np.ndarray:
     if scale >= 1:
         return np.ascontiguousarray(luma)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    resized: np.ndarray = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    return resized
 
 
 def features_from_luma(
@@ -337,4 +338,4 @@ def example_picture() -> bytes:
     ok, encoded = cv2.imencode(".png", canvas)
     if not ok:
         raise RuntimeError("PNG encoding failed")
-    return encoded.tobytes()
+    return bytes(encoded.tobytes())
