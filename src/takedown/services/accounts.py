@@ -139,7 +139,8 @@ class AccountService:
         return Fingerprint.of(row["account_id"], display_name=row.get("display_name"),
                               bio=row.get("bio"), avatar_pdq=row.get("avatar_pdq"),
                               urls=stats.urls, media=stats.media,
-                              neighbours=store.neighbours(conn, row["account_id"]))
+                              neighbours=store.identity_neighbours(
+                                  conn, store.neighbours(conn, row["account_id"])))
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -211,7 +212,8 @@ class AccountService:
                 and "evader" not in off:
             fp = Fingerprint.of(account_id, display_name=row.get("display_name"),
                                 bio=row.get("bio"), avatar_pdq=row.get("avatar_pdq"),
-                                urls=stats.urls, media=stats.media, neighbours=hood_ids)
+                                urls=stats.urls, media=stats.media,
+                                neighbours=store.identity_neighbours(conn, hood_ids))
             with self.lock:
                 links = self.index.links(fp)
             for link in links[:5]:
