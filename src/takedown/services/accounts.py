@@ -293,8 +293,9 @@ class AccountService:
         payload = {"type": topic, "account_id": account_id, "decision_id": decision_id,
                    "action": verdict.action.value, "label": verdict.label,
                    "proactive": proactive, "grounds": verdict.grounds,
-                   "provenance": verdict.to_json()["provenance"]}
-        for target in self.settings.webhook_urls:
+                   "provenance": verdict.to_json()["provenance"], "decision": verdict.to_json()}
+        internal = verdict.action in (AccountAction.REVIEW, AccountAction.NONE) and not reverses
+        for target in () if internal else self.settings.webhook_urls:
             key = f"{topic}-{decision_id}-{_digest(target)}"
             enqueue(conn, key=key, target=target, topic=topic, payload={**payload, "id": key})
         row = store.get(conn, account_id)
