@@ -290,7 +290,8 @@ class AccountService:
     def send(self, conn: Connection, account_id: str, decision_id: int,
               verdict: AccountVerdict, proactive: bool, *, topic: str = TOPIC,
               reverses: ActionKind | None = None) -> None:
-        payload = {"type": topic, "account_id": account_id, "decision_id": decision_id,
+        payload = {"type": topic, "account_id": account_id, "item_id": None,
+                   "decision_id": decision_id,
                    "action": verdict.action.value, "label": verdict.label,
                    "proactive": proactive, "grounds": verdict.grounds,
                    "provenance": verdict.to_json()["provenance"], "decision": verdict.to_json()}
