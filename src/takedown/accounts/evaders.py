@@ -41,6 +41,10 @@ WEIGHTS: dict[str, float] = {
     "neighbours": 0.7,
 }
 """How far one perfectly matching signal alone goes towards 1.0 (see module docstring)."""
+IDENTITY_SIGNALS = ("avatar", "urls", "media", "neighbours")
+TEXT_ONLY_CAP = 0.79
+"""Boilerplate bios and common names are shared by strangers: without an avatar, media, URL or
+contact in common, a link stays below the default policy's suspension threshold (0.8)."""
 
 
 def profile_text(text: str | None) -> str:
@@ -142,7 +146,11 @@ def compare(new: Fingerprint, old: Fingerprint) -> tuple[float, dict[str, Any]]:
         remaining *= 1.0 - WEIGHTS[name] * similarity
         if name in evidence:
             evidence[name]["contribution"] = round(WEIGHTS[name] * similarity, 3)
-    return 1.0 - remaining, evidence
+    score = 1.0 - remaining
+    if not any(sims.get(name, 0.0) > 0 for name in IDENTITY_SIGNALS):
+        score = min(score, TEXT_ONLY_CAP)
+        evidence["capped"] = {"reason": "name and bio alone never reach suspension"}
+    return score, evidence
 
 
 class EvaderIndex:

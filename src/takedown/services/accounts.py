@@ -139,7 +139,8 @@ class AccountService:
         return Fingerprint.of(row["account_id"], display_name=row.get("display_name"),
                               bio=row.get("bio"), avatar_pdq=row.get("avatar_pdq"),
                               urls=stats.urls, media=stats.media,
-                              neighbours=store.neighbours(conn, row["account_id"]))
+                              neighbours=store.identity_neighbours(
+                                  conn, store.neighbours(conn, row["account_id"])))
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -211,7 +212,8 @@ class AccountService:
                 and "evader" not in off:
             fp = Fingerprint.of(account_id, display_name=row.get("display_name"),
                                 bio=row.get("bio"), avatar_pdq=row.get("avatar_pdq"),
-                                urls=stats.urls, media=stats.media, neighbours=hood_ids)
+                                urls=stats.urls, media=stats.media,
+                                neighbours=store.identity_neighbours(conn, hood_ids))
             with self.lock:
                 links = self.index.links(fp)
             for link in links[:5]:
@@ -288,11 +290,13 @@ class AccountService:
     def send(self, conn: Connection, account_id: str, decision_id: int,
               verdict: AccountVerdict, proactive: bool, *, topic: str = TOPIC,
               reverses: ActionKind | None = None) -> None:
-        payload = {"type": topic, "account_id": account_id, "decision_id": decision_id,
+        payload = {"type": topic, "account_id": account_id, "item_id": None,
+                   "decision_id": decision_id,
                    "action": verdict.action.value, "label": verdict.label,
                    "proactive": proactive, "grounds": verdict.grounds,
-                   "provenance": verdict.to_json()["provenance"]}
-        for target in self.settings.webhook_urls:
+                   "provenance": verdict.to_json()["provenance"], "decision": verdict.to_json()}
+        internal = verdict.action in (AccountAction.REVIEW, AccountAction.NONE) and not reverses
+        for target in () if internal else self.settings.webhook_urls:
             key = f"{topic}-{decision_id}-{_digest(target)}"
             enqueue(conn, key=key, target=target, topic=topic, payload={**payload, "id": key})
         row = store.get(conn, account_id)

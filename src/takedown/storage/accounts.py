@@ -102,6 +102,25 @@ def neighbours(conn: Connection, account_id: str) -> set[str]:
     return (set(out) | set(inbound)) - {account_id}
 
 
+HUB_FOLLOWERS = 25
+"""An account followed by more than this many others (a news outlet, a celebrity) says
+nothing about who follows it; it is left out of contact overlap for evader linking."""
+
+
+def identity_neighbours(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """`ids` without hubs (accounts with more than HUB_FOLLOWERS followers)."""
+    ids = set(ids)
+    if not ids:
+        return ids
+    hubs = conn.execute(
+        select(account_interactions.c.target_id)
+        .where(account_interactions.c.target_id.in_(sorted(ids)),
+               account_interactions.c.kind == "follow")
+        .group_by(account_interactions.c.target_id)
+        .having(func.count() > HUB_FOLLOWERS)).scalars()
+    return ids - set(hubs)
+
+
 def bad_neighbours(conn: Connection, ids: Iterable[str]) -> int:
     ids = list(ids)
     if not ids:

@@ -68,3 +68,12 @@ def test_the_index_finds_every_suspended_account_an_exact_scan_would(name: str, 
     probe = Fingerprint.of("probe", display_name=name, avatar_pdq=_flip(AVATAR, bits))
     found = {link.suspended_id for link in index.links(probe, min_score=0.0)}
     assert "old" in found
+
+
+def test_a_shared_boilerplate_bio_and_name_alone_never_reach_suspension() -> None:
+    """Strangers share template bios ("Breaking news and analysis"); without an avatar, media,
+    URL or contact in common the link is capped below the default suspension threshold."""
+    same = Fingerprint.of("a", display_name="Daily Ledger", bio="Breaking news and analysis")
+    score, evidence = compare(same, Fingerprint.of("b", display_name="Daily Ledger",
+                                                   bio="Breaking news and analysis"))
+    assert score < 0.8 and "capped" in evidence
