@@ -14,8 +14,8 @@ Set-up (not timed): a hub database is filled with N random PDQ entries and serve
 * `match_delay_*`: a serving node (Runtime with the N entries loaded, bank follower running)
   gets new entries committed; seconds from the commit to the entry being matchable, median and
   max of `--probes` probes, for a commit by this process's exchange follower (`same_process`,
-  which refreshes the matcher at once) and by another writer (`other_writer`, picked up by
-  the bank follower's one-second change-feed poll).
+  which puts the page's entries straight into its matcher) and by another writer
+  (`other_writer`, picked up by the bank follower's one-second change-feed poll).
 
 Targets on a 2-core machine: sync of 1,000,000 entries <= 60 s and <= 500 MB, delay <= 1 s.
 

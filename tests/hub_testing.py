@@ -21,10 +21,15 @@ from takedown.exchange.hub_tables import (
 )
 
 
-def reset_hub_tables(engine: Engine) -> None:
-    """Drop the hub's own tables (the shared `events` table is the node fixtures' business)."""
+def drop_hub_tables(engine: Engine) -> None:
+    """Drop the hub's own tables (the shared `events` table is the node fixtures' business), so
+    a node database shared by the session's tests holds only the node schema afterwards."""
     for table in (hub_feedback, hub_entries, hub_members):
         table.drop(engine, checkfirst=True)
+
+
+def reset_hub_tables(engine: Engine) -> None:
+    drop_hub_tables(engine)
     create_hub_schema(engine)
 
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from hub_testing import member_token, reset_hub_tables
+from hub_testing import drop_hub_tables, member_token, reset_hub_tables
 from takedown.exchange.hub_app import HubConfig, create_hub_app
 from takedown.exchange.hub_members import HubRole
 from takedown.exchange.hub_tables import hub_entries
@@ -26,6 +26,7 @@ def hub_engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     reset_hub_tables(engine)
     yield engine
+    drop_hub_tables(engine)
     engine.dispose()
 
 

@@ -2,9 +2,9 @@
 followers that keep banks in step, feedback and publication, and the crisis retro-scan.
 
 `serve` and `worker` run `jobs()` as threads beside the workers; `takedown sync` calls
-`sync_all()` once. After each committed page the node's matcher is refreshed at once (the
-`refresh` callback), so a new entry is matchable as soon as it commits, without a rebuild; a
-page with crisis entries then triggers the retro-scan of the last N hours of submissions.
+`sync_all()` once. After each committed page its entries go straight into the node's matcher,
+so a new entry is matchable as soon as it commits, without a rebuild; a page with crisis
+entries then triggers the retro-scan of the last N hours of submissions.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import Engine
 
 from takedown.config import Settings
-from takedown.detect.hashmatch import DEFAULT_THRESHOLDS
+from takedown.detect.hashmatch import DEFAULT_THRESHOLDS, HashMatchDetector
 from takedown.exchange.client import ExchangeClient, ExchangeError, default_exchange_registry
 from takedown.services.crisis import CrisisHit, retro_scan
 from takedown.services.exchange_feedback import FeedbackSender, Publisher
@@ -33,6 +33,7 @@ from takedown.services.exchange_sync import (
     sync_source,
 )
 from takedown.signals.registry import SignalRegistry
+from takedown.storage import banks as bank_store
 from takedown.storage import exchange as exchange_store
 from takedown.storage.db import reading
 from takedown.storage.exchange import PageResult
@@ -51,7 +52,7 @@ class ExchangeNode:
         clients: Mapping[str, ExchangeClient],
         *,
         retro_hours: float = 24.0,
-        refresh: Callable[[], None] | None = None,
+        matcher: HashMatchDetector | None = None,
         feedback_interval: float = 1.0,
     ) -> None:
         self.engine = engine
@@ -59,7 +60,7 @@ class ExchangeNode:
         self.sources = list(sources)
         self.clients = dict(clients)
         self.retro_hours = retro_hours
-        self.refresh = refresh
+        self.matcher = matcher
         self.feedback_interval = feedback_interval
         self.feedback = FeedbackSender(engine, self.clients)
         self.publisher = Publisher(engine, self.sources, self.clients)
@@ -79,7 +80,7 @@ class ExchangeNode:
         registry: SignalRegistry,
         http: httpx.Client | None = None,
         *,
-        refresh: Callable[[], None] | None = None,
+        matcher: HashMatchDetector | None = None,
     ) -> ExchangeNode | None:
         if settings.exchange_sources is None:
             return None
@@ -94,12 +95,16 @@ class ExchangeNode:
             sources,
             clients,
             retro_hours=settings.crisis_retro_hours,
-            refresh=refresh,
+            matcher=matcher,
         )
 
     def _committed(self, source: SourceConfig, result: PageResult) -> None:
-        if self.refresh is not None and (result.added or result.removed or result.updated):
-            self.refresh()
+        if self.matcher is not None and (result.live or result.gone):
+            # Straight into this process's indexes (no change-feed round trip): matchable as
+            # soon as the page commits. Other processes follow through the change feed.
+            with reading(self.engine) as conn:
+                self.matcher.set_banks(bank_store.list_banks(conn))
+            self.matcher.apply_changes(result.live, result.gone)
         if result.crisis:
             hits = retro_scan(
                 self.engine,

@@ -89,7 +89,7 @@ class Runtime:
         )
         self._http = http_client or httpx.Client(timeout=10.0)
         self.exchange = ExchangeNode.from_settings(
-            settings, self.engine, self.registry, self._http, refresh=self.follower.poll
+            settings, self.engine, self.registry, self._http, matcher=self.matcher
         )
         self.delivery_wake = threading.Event()
         self.mastodon = self._mastodon_connector()

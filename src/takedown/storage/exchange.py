@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, update
 
+from takedown.core.banks import BankEntry
 from takedown.core.errors import NotFound
 from takedown.exchange.client import ExchangeEntry
 from takedown.storage.exchange_tables import (
@@ -30,13 +31,16 @@ CHUNK = 500
 
 @dataclass
 class PageResult:
-    """What one committed page changed: ids to make matchable or drop, and the crisis entries."""
+    """What one committed page changed: the entries to make matchable (`live`) or drop
+    (`gone`) in this process's matcher at once, and the crisis entries for the retro-scan."""
 
     added: int = 0
     updated: int = 0
     removed: int = 0
     crisis: list[tuple[int, ExchangeEntry]] = field(default_factory=list)
     skipped: bool = False
+    live: list[BankEntry] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)
 
 
 def ensure_source(conn: Connection, name: str, kind: str, bank: str) -> None:
@@ -252,6 +256,7 @@ def apply_page(
         key = (entry.signal_type, entry.value)
         entry_id = new_ids.get(key) or int(rows[key].id)
         provenance.append(_provenance(source, entry, entry_id, now))
+        result.live.append(BankEntry(entry_id, bank, entry.signal_type, entry.value, entry.note))
         result.added += 1
         if entry.crisis:
             result.crisis.append((entry_id, entry))
@@ -277,6 +282,7 @@ def apply_page(
                 .values(removed_at=now)
             )
             result.removed += removed.rowcount
+            result.gone.append(entry_id)
         elif not entry.deleted:
             revived = conn.execute(
                 update(bank_entries)
@@ -284,6 +290,10 @@ def apply_page(
                 .values(removed_at=None, created_at=now)
             )
             result.updated += 1
+            if revived.rowcount:
+                result.live.append(
+                    BankEntry(entry_id, bank, entry.signal_type, entry.value, entry.note)
+                )
             if entry.crisis and revived.rowcount:
                 result.crisis.append((entry_id, entry))
     if move:

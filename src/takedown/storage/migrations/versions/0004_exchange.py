@@ -1,4 +1,5 @@
-"""exchange: followed sources and cursors, entry provenance, publications, checkpoints
+"""exchange: followed sources and cursors, entry provenance, publications, checkpoints;
+indexes for the bank change feed
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("bank_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_bank_entries_created_at", ["created_at"], unique=False)
+        batch_op.create_index("ix_bank_entries_removed_at", ["removed_at"], unique=False)
     op.create_table(
         "exchange_checkpoints",
         sa.Column("name", sa.String(length=128), nullable=False),
@@ -84,3 +88,6 @@ def downgrade() -> None:
     op.drop_table("exchange_entries")
     op.drop_table("exchange_sources")
     op.drop_table("exchange_checkpoints")
+    with op.batch_alter_table("bank_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_bank_entries_removed_at")
+        batch_op.drop_index("ix_bank_entries_created_at")
