@@ -38,9 +38,14 @@ def test_ordinary_chatter_is_other_not_news(shipped: TieredClassifier) -> None:
     chatter = [
         "Happy birthday to my dear sister, have a wonderful day!",
         "Happy birthday mate, hope you have a great one",
-        "Good morning everyone, coffee first then the gym",
     ]
     assert [r.label for r in shipped.classify(chatter)] == ["other"] * len(chatter)
+
+
+def test_gym_chatter_is_not_tvec(shipped: TieredClassifier) -> None:
+    """Far-right channels' gym posts once trained as `tvec` (label noise, docs/annotation.md)."""
+    [result] = shipped.classify(["Good morning everyone, coffee first then the gym"])
+    assert result.label == "other"
 
 
 @pytest.mark.parametrize("term", ["the", "of the", "in the", "der die", "de la", "في", "a 12"])
@@ -71,9 +76,7 @@ def test_batch_detector_matches_one_by_one(shipped: TieredClassifier) -> None:
         assert [(f.label, f.score) for f in findings] == [(f.label, f.score) for f in single]
     for findings in batched:
         for f in findings:
-            assert (f.evidence["class"] == "tvec") is f.label.startswith("TVEC") and (
-                f.label != "TVEC0"
-            )
+            assert (f.evidence["class"] == "tvec") is (f.label != "TVEC0")
             assert f.evidence["rule"]
 
 

@@ -32,7 +32,7 @@ def test_classify_stream_writes_one_line_per_input_in_order(shipped) -> None:
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r["id"] for r in rows] == ["a", "7"]
     for r in rows:
-        assert set(r) == {"id", "label", "scores", "lang", "evidence"}
+        assert set(r) == {"id", "label", "category", "rule", "scores", "lang", "evidence"}
         assert set(r["scores"]) == {"tvec", "news", "counter", "other"}
         assert r["label"] in r["scores"]
 
