@@ -60,6 +60,7 @@ class Receiver:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.seen: dict[str, list[dict[str, object]]] = defaultdict(list)
+        self.account_messages: list[dict[str, object]] = []
         self.lock = threading.Lock()
         self.server: http.server.ThreadingHTTPServer | None = None
         self.up()
@@ -71,7 +72,10 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 with receiver.lock:
-                    receiver.seen[str(body["item_id"])].append(body)
+                    if body.get("item_id") is None:  # an account decision, not an item's
+                        receiver.account_messages.append(body)
+                    else:
+                        receiver.seen[str(body["item_id"])].append(body)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
