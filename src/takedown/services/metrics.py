@@ -73,7 +73,7 @@ def observe_item(outcome: str, decision: Decision | None, latency: float) -> Non
         m.decision_latency.observe(max(0.0, latency))
 
 
-class StateCollector(Collector):  # type: ignore[misc]
+class StateCollector(Collector):
     """Queue depth and outbox state, read when Prometheus scrapes (cheap indexed counts)."""
 
     def __init__(self, engine: Engine, queue_depth: Callable[[], dict[str, int]] | None) -> None:
