@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -20,7 +20,15 @@ class Finding:
     signal_type: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """Fields without None; `evidence` copied one level deep. `asdict` deep-copied every
+        evidence leaf, the largest Python-level cost in a profiled 2,000-post scan (about 5% of
+        its wall time unprofiled: 7.75 s against 7.38 s, one run each)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = dict(value) if f.name == "evidence" else value
+        return out
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Finding:
