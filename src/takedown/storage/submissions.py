@@ -196,33 +196,11 @@ def record_error(conn: Connection, row_id: int, error: str) -> None:
 
 def load_results(conn: Connection, row_id: int) -> dict[str, Any]:
     """Findings, the automated and latest human decision, and open case for one submission."""
-    found = [
-        Finding.from_json(r.body).to_json()
-        for r in conn.execute(
-            select(findings.c.body)
-            .where(findings.c.submission_id == row_id)
-            .order_by(findings.c.id)
-        )
-    ]
-    decided = conn.execute(
-        select(decisions).where(decisions.c.submission_id == row_id).order_by(decisions.c.id)
-    ).all()
-    decision_by_stage = {
-        r.stage: Decision.from_json(r.body).to_json() | {"id": int(r.id)} for r in decided
-    }
-    case_rows = conn.execute(
-        select(cases).where(cases.c.submission_id == row_id).order_by(cases.c.id)
-    ).all()
-    return {
-        "findings": found,
-        "decision": decision_by_stage.get("auto"),
-        "decisions": decision_by_stage,
-        "cases": [{"id": int(c.id), "state": c.state, "priority": c.priority} for c in case_rows],
-    }
+    return load_results_many(conn, [row_id])[row_id]
 
 
 def load_results_many(conn: Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """`load_results` for many submissions in four queries (the scan command's output)."""
+    """Findings, decisions and cases of many submissions in three queries."""
     out: dict[int, dict[str, Any]] = {
         row_id: {"findings": [], "decision": None, "decisions": {}, "cases": []}
         for row_id in row_ids
