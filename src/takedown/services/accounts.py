@@ -48,6 +48,8 @@ from takedown.policy.accounts import AccountAction, AccountContext, AccountVerdi
 from takedown.policy.model import Policy, finding_source
 from takedown.services import account_views, mastodon
 from takedown.services.account_appeals import AccountAppeals
+from takedown.services.account_batch import AccountView, BatchView, DatabaseView
+from takedown.services.batch_commit import Committed
 from takedown.storage import accounts as store
 from takedown.storage.db import reading
 from takedown.storage.ledger import append_event
@@ -171,7 +173,8 @@ class AccountService:
 
     def on_item_decision(self, conn: Connection, submission: Submission, decision: Decision,
                          decision_id: int) -> None:
-        """The worker's actioner hook: runs inside the item decision's transaction."""
+        """An actioner for one committed decision (reads its findings back from the database);
+        the worker uses `on_batch_decisions`, which gives the same account state."""
         if not submission.account_id:
             return
         submission_row = select(decisions.c.submission_id).where(
@@ -181,31 +184,53 @@ class AccountService:
         values = [(r.type, r.value) for r in conn.execute(
             select(signals.c.type, signals.c.value).where(
                 signals.c.submission_id == submission_row))]
-        post, label = observe(submission, decision, found, values)
         now = datetime.now(UTC)
-        row, _ = store.ensure(conn, submission.account_id, now)
-        stats = store.stats_of(row).with_post(post)
+        view = DatabaseView(conn, now)
+        self._apply_post(view, Committed(submission, decision, decision_id, found, values), now)
+
+    def on_batch_decisions(self, conn: Connection, batch: Sequence[Committed]) -> None:
+        """The worker's batch actioner: runs inside the batch's transaction, applying the items
+        in batch order (as one call per item would) but reading every account of the batch in
+        a few queries and writing the rows back in one."""
+        mine = [c for c in batch if c.submission.account_id]
+        if not mine:
+            return
+        now = datetime.now(UTC)
+        view = BatchView(conn, [str(c.submission.account_id) for c in mine], now)
+        for committed in mine:
+            self._apply_post(view, committed, now)
+        view.flush()
+
+    def _apply_post(self, view: AccountView, committed: Committed, now: datetime) -> None:
+        submission, decision = committed.submission, committed.decision
+        account_id = str(submission.account_id)
+        post, label = observe(submission, decision, committed.findings, committed.values)
+        stats = store.stats_of(view.row(account_id)).with_post(post)
         extra = dict(stats.extra)
         if label:
             extra["label"] = label
         if submission.metadata.get("mastodon"):
             extra["platform"] = "mastodon"
-        store.save(conn, submission.account_id,
-                   stats=AccountStats.from_json({**stats.to_json(), "extra": extra}).to_json())
+        view.save(account_id,
+                  stats=AccountStats.from_json({**stats.to_json(), "extra": extra}).to_json())
         if post.enforced and decision.label in VIOLATING_VALUES:
-            store.add_strike(conn, submission.account_id, decision_id, Strike(
+            view.add_strike(account_id, committed.decision_id, Strike(
                 decision.label, post.at, 1.0, f"item {submission.item_id}: {decision.action}"))
-        self.assess(conn, submission.account_id, now)
+        self._assess(view, account_id, now)
 
     # -- assessment ----------------------------------------------------------------------------
 
     def assess(self, conn: Connection, account_id: str, now: datetime) -> dict[str, Any]:
         """Recompute risk and evader links, store them, apply the account rules."""
-        row, _ = store.ensure(conn, account_id, now)
+        return self._assess(DatabaseView(conn, now), account_id, now)
+
+    def _assess(self, view: AccountView, account_id: str, now: datetime) -> dict[str, Any]:
+        conn = view.conn
+        row = view.row(account_id)
         stats = store.stats_of(row)
         state = AccountState(row["state"])
-        hood_ids = store.neighbours(conn, account_id)
-        hood = Neighbourhood(len(hood_ids), store.bad_neighbours(conn, hood_ids))
+        hood_ids = view.neighbours(account_id)
+        hood = Neighbourhood(len(hood_ids), view.bad_neighbours(hood_ids))
         links: list[EvaderLink] = []
         off = self.disabled_signals
         if state is not AccountState.SUSPENDED and stats.posts <= EVADER_WINDOW_POSTS \
@@ -213,7 +238,7 @@ class AccountService:
             fp = Fingerprint.of(account_id, display_name=row.get("display_name"),
                                 bio=row.get("bio"), avatar_pdq=row.get("avatar_pdq"),
                                 urls=stats.urls, media=stats.media,
-                                neighbours=store.identity_neighbours(conn, hood_ids))
+                                neighbours=view.identity_neighbours(hood_ids))
             with self.lock:
                 links = self.index.links(fp)
             for link in links[:5]:
@@ -223,18 +248,18 @@ class AccountService:
         evader = 0.0 if "evader" in off else evader
         assessment = self.detector.assess(stats, neighbourhood=hood, evader_score=evader,
                                           disabled=off)
-        store.save(conn, account_id, risk=assessment.score, evader_score=evader,
-                   reasons=[r.to_json() for r in assessment.reasons], updated_at=now)
+        view.save(account_id, risk=assessment.score, evader_score=evader,
+                  reasons=[r.to_json() for r in assessment.reasons], updated_at=now)
         activity = max([now, *[datetime.fromtimestamp(t, UTC) for t in stats.recent[-1:]]])
         label = str(stats.extra.get("label") or "TVEC0")
         suspended_id = links[0].suspended_id if links else None
         if label == "TVEC0" and suspended_id:
-            linked = store.get(conn, suspended_id)
+            linked = view.get(suspended_id)
             label = str(store.stats_of(linked).extra.get("label") or "TVEC7") if linked else label
         context = AccountContext(
             risk=assessment.score, evader=evader,
-            strikes=round(effective_strikes(store.strikes(conn, account_id), now=activity), 2),
-            reports=store.report_count(conn, account_id), posts=stats.posts, label=label,
+            strikes=round(effective_strikes(view.strikes(account_id), now=activity), 2),
+            reports=view.reports(account_id), posts=stats.posts, label=label,
             suspended_id=suspended_id)
         verdict = evaluate_account(self.policy.account_rules, context, policy=self.policy.name,
                                    policy_version=self.policy.version_tag)
@@ -244,9 +269,11 @@ class AccountService:
             and verdict.action is not AccountAction.SUSPEND
         if verdict.action is not AccountAction.NONE and not held_back and \
                 STATE_OF[verdict.action].severity > state.severity:
+            view.before_decision(account_id)
             decided = self.decide_verdict(conn, account_id, verdict, context, actor="automation",
                                    now=now, extra={"risk": assessment.to_json(),
                                                    "links": [_link_json(x) for x in links[:3]]})
+            view.after_decision(account_id)
         return {"account_id": account_id, "risk": assessment.score, "evader_score": evader,
                 "state": (decided or {}).get("state", state.value),
                 "decision": decided}

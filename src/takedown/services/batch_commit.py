@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from takedown.config import Settings
 from takedown.core.content import Submission
 from takedown.core.decisions import ActionKind, Decision, webhook_key
+from takedown.core.findings import Finding
 from takedown.services.flood import FloodGuard
 from takedown.services.pipeline import Outcome
 from takedown.storage import submissions as subs
@@ -29,6 +30,23 @@ REMOVAL_ORDER_WINDOW = timedelta(hours=1)
 
 Actioner = Callable[[Connection, Submission, Decision, int], None]
 """Queues platform actions for a committed decision, inside the decision's transaction."""
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A decision just written, with what it was made from (so an actioner need not read the
+    findings and signals back)."""
+
+    submission: Submission
+    decision: Decision
+    decision_id: int
+    findings: Sequence[Finding]
+    values: Sequence[tuple[str, str]]
+    """(signal type, value) of the item's signals."""
+
+
+BatchActioner = Callable[[Connection, Sequence[Committed]], None]
+"""Like an Actioner, for all of a batch's fresh decisions at once, in batch order."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,7 @@ def store_batch(
     settings: Settings,
     actioners: Sequence[Actioner],
     flood: FloodGuard,
+    batch_actioners: Sequence[BatchActioner] = (),
 ) -> list[tuple[Ready, int | None]]:
     """Everything a batch produced, in a few multi-row statements inside the caller's
     transaction. Items whose automated decision already exists are only marked done (their
@@ -168,6 +187,14 @@ def store_batch(
             actioner(conn, e.item.submission, e.outcome.decision, decision_id)
         if any(f.entry_id is not None for f in e.outcome.findings):
             flood.record(conn, e.item.row_id, e.outcome.findings)
+    if batch_actioners and fresh:
+        committed = [
+            Committed(e.item.submission, e.outcome.decision, decision_ids[e.item.row_id],
+                      e.outcome.findings, [(s.type, s.value) for s in e.outcome.signals])
+            for e in fresh
+        ]
+        for batch_actioner in batch_actioners:
+            batch_actioner(conn, committed)
     conn.execute(
         update(submissions)
         .where(submissions.c.id == bindparam("rid"))

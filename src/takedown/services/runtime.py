@@ -100,8 +100,8 @@ class Runtime:
             self.pipeline,
             settings,
             on_committed=lambda _id: self.delivery_wake.set(),
-            actioners=[*([mastodon.enqueue_action] if self.mastodon else []),
-                       self.accounts.on_item_decision],
+            actioners=[mastodon.enqueue_action] if self.mastodon else [],
+            batch_actioners=[self.accounts.on_batch_decisions],
             prefetch=self.facts.prefetch,
             observe=observe_item,
         )

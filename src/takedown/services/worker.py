@@ -32,6 +32,7 @@ from takedown.queue.base import WorkQueue
 from takedown.services.batch_commit import (  # noqa: F401 - removal_deadline re-exported
     REMOVAL_ORDER_WINDOW,
     Actioner,
+    BatchActioner,
     Ready,
     removal_deadline,
     store_batch,
@@ -63,6 +64,7 @@ class Worker:
         *,
         on_committed: Callable[[int], None] | None = None,
         actioners: Sequence[Actioner] = (),
+        batch_actioners: Sequence[BatchActioner] = (),
         prefetch: Prefetch | None = None,
         observe: Observer | None = None,
     ) -> None:
@@ -72,6 +74,7 @@ class Worker:
         self.on_committed = on_committed
         self.flood = FloodGuard(settings.flood_per_hour)
         self.actioners = list(actioners)
+        self.batch_actioners = list(batch_actioners)
         self.prefetch = prefetch
         self.observe = observe
         self.batch_size = max(1, settings.worker_batch)
@@ -159,7 +162,8 @@ class Worker:
     def _commit_batch(self, ready: list[Ready]) -> None:
         try:
             with self.engine.begin() as conn:
-                committed = store_batch(conn, ready, self.settings, self.actioners, self.flood)
+                committed = store_batch(conn, ready, self.settings, self.actioners, self.flood,
+                                        self.batch_actioners)
         except Exception:  # noqa: BLE001 - each item is retried alone below
             log.warning("batch commit of %d items failed; committing one by one", len(ready),
                         exc_info=True)
@@ -174,7 +178,8 @@ class Worker:
     def _commit(self, entry: Ready) -> None:
         try:
             with self.engine.begin() as conn:
-                committed = store_batch(conn, [entry], self.settings, self.actioners, self.flood)
+                committed = store_batch(conn, [entry], self.settings, self.actioners, self.flood,
+                                        self.batch_actioners)
         except IntegrityError:
             log.info("item %s already decided elsewhere; skipping", entry.item.row_id)
             with self.engine.begin() as conn:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from takedown.accounts.model import AccountProfile, AccountStats, Interaction
@@ -53,6 +53,28 @@ def ensure(conn: Connection, account_id: str, now: datetime) -> tuple[dict[str, 
     created = get(conn, account_id)
     assert created is not None
     return created, True
+
+
+def lock_many(conn: Connection, account_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The rows of many accounts, locked in account-id order (PostgreSQL): one query for a
+    worker batch, and a fixed lock order so two workers' batches cannot deadlock."""
+    query = (select(accounts).where(accounts.c.account_id.in_(sorted(account_ids)))
+             .order_by(accounts.c.account_id).with_for_update())
+    return {row.account_id: dict(row._mapping) for row in conn.execute(query)}
+
+
+def save_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Write back the mutable columns of many account rows in one executemany."""
+    if not rows:
+        return
+    conn.execute(
+        accounts.update().where(accounts.c.account_id == bindparam("aid")).values(
+            stats=bindparam("stats"), risk=bindparam("risk"),
+            evader_score=bindparam("evader_score"), reasons=bindparam("reasons"),
+            state=bindparam("state"), updated_at=bindparam("updated_at")),
+        [{"aid": r["account_id"], "stats": r["stats"], "risk": r["risk"],
+          "evader_score": r["evader_score"], "reasons": r["reasons"], "state": r["state"],
+          "updated_at": r["updated_at"]} for r in rows])
 
 
 def upsert_profile(conn: Connection, profile: AccountProfile, now: datetime
@@ -102,6 +124,25 @@ def neighbours(conn: Connection, account_id: str) -> set[str]:
     return (set(out) | set(inbound)) - {account_id}
 
 
+def neighbours_many(conn: Connection, account_ids: Sequence[str]) -> dict[str, set[str]]:
+    """`neighbours` of many accounts in two queries."""
+    ids = sorted(set(account_ids))
+    out: dict[str, set[str]] = {a: set() for a in ids}
+    if not ids:
+        return out
+    for source, target in conn.execute(select(
+            account_interactions.c.account_id, account_interactions.c.target_id).where(
+            account_interactions.c.account_id.in_(ids), account_interactions.c.kind != "reply")):
+        out[source].add(target)
+    for source, target in conn.execute(select(
+            account_interactions.c.account_id, account_interactions.c.target_id).where(
+            account_interactions.c.target_id.in_(ids), account_interactions.c.kind == "amplify")):
+        out[target].add(source)
+    for account, hood in out.items():
+        hood.discard(account)
+    return out
+
+
 HUB_FOLLOWERS = 25
 """An account followed by more than this many others (a news outlet, a celebrity) says
 nothing about who follows it; it is left out of contact overlap for evader linking."""
@@ -130,10 +171,41 @@ def bad_neighbours(conn: Connection, ids: Iterable[str]) -> int:
         or_(accounts.c.state == "suspended", accounts.c.risk >= RISKY))).scalar_one())
 
 
+def bad_among(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """Which of `ids` count as bad neighbours (the rows `bad_neighbours` counts)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return set()
+    return set(conn.execute(select(accounts.c.account_id).where(
+        accounts.c.account_id.in_(ids),
+        or_(accounts.c.state == "suspended", accounts.c.risk >= RISKY))).scalars())
+
+
+def is_bad(row: dict[str, Any]) -> bool:
+    return row["state"] == "suspended" or float(row["risk"] or 0.0) >= RISKY
+
+
 def strikes(conn: Connection, account_id: str) -> list[Strike]:
     rows = conn.execute(select(account_strikes).where(account_strikes.c.account_id == account_id)
                         .order_by(account_strikes.c.at)).all()
     return [Strike(r.label, r.at, float(r.weight), r.reason) for r in rows]
+
+
+def strikes_many(conn: Connection, account_ids: Sequence[str]) -> dict[str, list[Strike]]:
+    out: dict[str, list[Strike]] = {a: [] for a in account_ids}
+    rows = conn.execute(select(account_strikes).where(
+        account_strikes.c.account_id.in_(sorted(set(account_ids))))
+        .order_by(account_strikes.c.at)).all()
+    for r in rows:
+        out[r.account_id].append(Strike(r.label, r.at, float(r.weight), r.reason))
+    return out
+
+
+def add_strikes(conn: Connection, rows: Sequence[tuple[str, int | None, Strike]]) -> None:
+    if rows:
+        conn.execute(account_strikes.insert(), [
+            {"account_id": a, "decision_id": d, "label": s.label, "weight": s.weight,
+             "reason": s.reason, "at": s.at} for a, d, s in rows])
 
 
 def add_strike(conn: Connection, account_id: str, decision_id: int | None, strike: Strike
@@ -149,6 +221,20 @@ def report_count(conn: Connection, account_id: str) -> int:
         select(func.count()).select_from(
             reports.join(submissions, submissions.c.id == reports.c.submission_id))
         .where(submissions.c.account_id == account_id)).scalar_one())
+
+
+def report_counts(conn: Connection, account_ids: Sequence[str]) -> dict[str, int]:
+    """`report_count` of many accounts in one grouped query."""
+    ids = sorted(set(account_ids))
+    out = dict.fromkeys(ids, 0)
+    if not ids:
+        return out
+    for account, count in conn.execute(
+            select(submissions.c.account_id, func.count())
+            .select_from(reports.join(submissions, submissions.c.id == reports.c.submission_id))
+            .where(submissions.c.account_id.in_(ids)).group_by(submissions.c.account_id)):
+        out[account] = int(count)
+    return out
 
 
 def insert_decision(conn: Connection, *, account_id: str, action: str, label: str, rule: str,
