@@ -17,7 +17,7 @@ from takedown.storage import banks as bank_store
 from takedown.storage import outbox
 from takedown.storage import submissions as subs
 from takedown.storage.keys import Role, authenticate, create_key, revoke_key
-from takedown.storage.ledger import append_event, iter_events
+from takedown.storage.ledger import append_event, append_events, iter_events
 from takedown.storage.tables import events
 
 
@@ -150,3 +150,21 @@ def test_outbox_is_idempotent_and_claims_due_messages_once(engine: Engine) -> No
         assert outbox.claim_due(conn, limit=10, lease=timedelta(seconds=60)) == []
         outbox.mark_delivered(conn, due[0].id)
         assert outbox.counts(conn) == {"total": 1, "delivered": 1, "dead": 0, "pending": 0}
+
+
+def test_batched_ledger_events_mask_secrets_anywhere_and_keep_the_rest_verbatim(
+    engine: Engine,
+) -> None:
+    plain = {"findings": [{"label": "TVEC7", "score": 0.93, "evidence": {"terms": ["baqiyah"]}}],
+             "text": "ünïcode stays", "n": 3}
+    leaky = {"outer": [{"error": "POST https://hooks.example/x?token=abc123 failed"}],
+             "note": "key tdk_ABCDEFGH12345 pasted"}
+    with engine.begin() as conn:
+        append_events(conn, [("t.plain", "s:1", plain, "test"), ("t.leaky", "s:2", leaky, "test")])
+    with engine.connect() as conn:
+        stored = {e.type: e.payload for e in iter_events(conn)}
+        assert verify_chain(list(iter_events(conn))) is None
+    assert stored["t.plain"] == plain
+    assert stored["t.leaky"] == {
+        "outer": [{"error": "POST https://hooks.example/x?token=*** failed"}],
+        "note": "key tdk_*** pasted"}

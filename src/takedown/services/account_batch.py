@@ -87,9 +87,7 @@ class BatchView:
         self.conn = conn
         ids = sorted(set(account_ids))
         self.rows = store.lock_many(conn, ids)
-        for missing in ids:
-            if missing not in self.rows:
-                self.rows[missing] = store.ensure(conn, missing, now)[0]
+        self.rows.update(store.create_many(conn, [a for a in ids if a not in self.rows], now))
         self.hoods = store.neighbours_many(conn, ids)
         outside = set().union(*self.hoods.values()) - set(ids)
         self.bad_outside = store.bad_among(conn, outside)

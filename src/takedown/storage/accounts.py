@@ -63,6 +63,23 @@ def lock_many(conn: Connection, account_ids: Sequence[str]) -> dict[str, dict[st
     return {row.account_id: dict(row._mapping) for row in conn.execute(query)}
 
 
+def create_many(conn: Connection, account_ids: Sequence[str], now: datetime
+                ) -> dict[str, dict[str, Any]]:
+    """Blank rows for accounts seen for the first time, in one insert; if another worker
+    created one of them meanwhile, each is ensured alone instead."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    try:
+        with conn.begin_nested():
+            conn.execute(accounts.insert(), [
+                {"account_id": a, "first_seen_at": now, "updated_at": now, "state": "active",
+                 "risk": 0.0, "evader_score": 0.0, "reasons": [], "stats": {}} for a in ids])
+    except IntegrityError:
+        return {a: ensure(conn, a, now)[0] for a in ids}
+    return lock_many(conn, ids)
+
+
 def save_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Write back the mutable columns of many account rows in one executemany."""
     if not rows:

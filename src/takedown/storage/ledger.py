@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from takedown.core.events import GENESIS, Event, canonical_json, event_hash
-from takedown.core.redact import redact_value
+from takedown.core.redact import might_hold_secret, redact_value
 from takedown.storage.tables import events
 
 LEDGER_LOCK_ID = 0x7A6B_0001
@@ -38,7 +38,7 @@ def append_event(
     seq = 1 if last is None else int(last.seq) + 1
     prev = GENESIS if last is None else str(last.hash)
     at = (at or datetime.now(UTC)).astimezone(UTC)
-    payload = _json_safe(redact_value(payload))
+    payload = _masked(payload)
     digest = event_hash(
         seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at, prev_hash=prev
     )
@@ -78,7 +78,7 @@ def append_events(
     appended: list[Event] = []
     for type, subject, raw, actor in items:
         seq += 1
-        payload = _json_safe(redact_value(raw))
+        payload = _masked(raw)
         digest = event_hash(
             seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at,
             prev_hash=prev,
@@ -96,11 +96,15 @@ def append_events(
     return appended
 
 
-def _json_safe(payload: dict[str, Any]) -> dict[str, Any]:
-    """Round-trip through JSON so what is hashed equals what the database gives back. (The
-    caller has already masked secrets: the ledger is append-only, so a secret written here
-    could never be removed.)"""
-    result: dict[str, Any] = json.loads(canonical_json(payload))
+def _masked(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with secrets masked (the ledger is append-only, so a secret written here
+    could never be removed), round-tripped through JSON so what is hashed equals what the
+    database gives back. Most payloads hold no string that could be a
+    secret, which one scan of their JSON shows, so the per-string walk runs only for the rest."""
+    encoded = canonical_json(payload)
+    if might_hold_secret(encoded):
+        encoded = canonical_json(redact_value(payload))
+    result: dict[str, Any] = json.loads(encoded)
     return result
 
 
