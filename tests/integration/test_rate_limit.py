@@ -80,6 +80,16 @@ def test_redis_buckets_are_shared_between_processes(redis_url: str) -> None:
     two.check("other")
 
 
+def test_a_queue_url_with_stream_options_still_limits(redis_url: str) -> None:
+    """The API builds its limiter from the queue URL, which carries the stream's options."""
+    stream = f"takedown:test:{uuid.uuid4().hex}"
+    limiter = make_limiter(0.01, 2, f"{redis_url}?stream={stream}&claim_idle_ms=30000")
+    limiter.check("k")
+    limiter.check("k")
+    with pytest.raises(RateLimited):
+        limiter.check("k")
+
+
 def test_an_unreachable_redis_lets_requests_through() -> None:
     limiter = RedisTokenBucket.from_url("redis://127.0.0.1:1/0", 0.01, 1, prefix="x:")
     for _ in range(3):

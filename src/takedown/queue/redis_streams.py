@@ -37,6 +37,14 @@ PRUNE_EVERY = 30.0
 _OPTIONS = {"stream", "maxlen", "claim_idle_ms", "max_deliveries", "prune_idle_ms"}
 
 
+def connection_url(url: str) -> str:
+    """The queue URL without the queue's own options, as redis-py expects it (it would pass
+    them to every connection, which then fails to open)."""
+    parts = urlsplit(url)
+    rest = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in _OPTIONS])
+    return urlunsplit(parts._replace(query=rest))
+
+
 class RedisStreamQueue:
     def __init__(
         self,
@@ -70,7 +78,6 @@ class RedisStreamQueue:
         parts = urlsplit(url)
         query = parse_qsl(parts.query)
         ours = {k: v for k, v in query if k in _OPTIONS}
-        rest = urlencode([(k, v) for k, v in query if k not in _OPTIONS])
         options: dict[str, Any] = {}
         for key, value in ours.items():
             if key == "stream":
@@ -81,7 +88,7 @@ class RedisStreamQueue:
             except ValueError:
                 raise InvalidInput(f"queue URL option {key} must be an integer") from None
         client = redis.Redis.from_url(
-            urlunsplit(parts._replace(query=rest)), socket_timeout=10, socket_connect_timeout=5,
+            connection_url(url), socket_timeout=10, socket_connect_timeout=5,
             health_check_interval=15,
         )
         return cls(client, **options)

@@ -99,7 +99,10 @@ class RedisTokenBucket:
     ) -> RedisTokenBucket:
         import redis
 
-        client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        from takedown.queue.redis_streams import connection_url
+
+        client = redis.Redis.from_url(connection_url(url), socket_timeout=1.0,
+                                      socket_connect_timeout=1.0)
         return cls(client, per_second, burst, prefix=prefix)
 
     def check(self, key: str) -> None:
