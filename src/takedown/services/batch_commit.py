@@ -179,7 +179,6 @@ def store_batch(
                 "next_attempt_at": now,
                 "created_at": now,
             })
-    append_events(conn, events, at=now)
     _enqueue_many(conn, messages)
     for e in fresh:
         decision_id = decision_ids[e.item.row_id]
@@ -187,14 +186,6 @@ def store_batch(
             actioner(conn, e.item.submission, e.outcome.decision, decision_id)
         if any(f.entry_id is not None for f in e.outcome.findings):
             flood.record(conn, e.item.row_id, e.outcome.findings)
-    if batch_actioners and fresh:
-        committed = [
-            Committed(e.item.submission, e.outcome.decision, decision_ids[e.item.row_id],
-                      e.outcome.findings, [(s.type, s.value) for s in e.outcome.signals])
-            for e in fresh
-        ]
-        for batch_actioner in batch_actioners:
-            batch_actioner(conn, committed)
     conn.execute(
         update(submissions)
         .where(submissions.c.id == bindparam("rid"))
@@ -207,6 +198,18 @@ def store_batch(
             for e in ready
         ],
     )
+    # Last, just before the commit: account rows (locked per account) and the ledger head
+    # (one lock for every writer, the API's accepts included) are held for as short a time as
+    # the transaction allows.
+    if batch_actioners and fresh:
+        committed = [
+            Committed(e.item.submission, e.outcome.decision, decision_ids[e.item.row_id],
+                      e.outcome.findings, [(s.type, s.value) for s in e.outcome.signals])
+            for e in fresh
+        ]
+        for batch_actioner in batch_actioners:
+            batch_actioner(conn, committed)
+    append_events(conn, events, at=now)
     return [(e, decision_ids.get(e.item.row_id)) for e in ready]
 
 
