@@ -57,6 +57,7 @@ PG_ADMIN = os.environ.get(
 )
 REDIS = os.environ.get("TAKEDOWN_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 DRAIN_LIMIT = 60.0
+"""Default bound on the drain after the load window (--drain-seconds)."""
 
 
 def load_texts(limit: int = 5000) -> list[str]:
@@ -101,6 +102,7 @@ class Config:
     images: float = 0.05
     classifier: bool = False
     worker_batch: int = 64
+    drain: float = DRAIN_LIMIT
     label: str = ""
 
 
@@ -273,6 +275,7 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
 
     before = _decided(deployment.engine)
     cpu_before = [_cpu_seconds(p.pid) for p in deployment.procs]
+    client_before = time.process_time()
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(config.clients)]
     for thread in threads:
@@ -282,9 +285,10 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
     window = time.monotonic() - started
     decided_in_window = _decided(deployment.engine) - before
     cpu = [_cpu_seconds(p.pid) - b for p, b in zip(deployment.procs, cpu_before, strict=True)]
+    client_cpu = time.process_time() - client_before
     drain_started = time.monotonic()
     total = accepted[0] + before
-    while _decided(deployment.engine) < total and time.monotonic() - drain_started < DRAIN_LIMIT:
+    while _decided(deployment.engine) < total and time.monotonic() - drain_started < config.drain:
         time.sleep(0.1)
     drained = time.monotonic() - drain_started
     with deployment.engine.connect() as conn:
@@ -308,6 +312,10 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
         "decide_ms_p50": _pct(waits, 50), "decide_ms_p99": _pct(waits, 99),
         "api_cpu_ms_per_item": round(1000 * cpu[0] / max(1, accepted[0]), 3),
         "worker_cpu_ms_per_item": round(1000 * sum(cpu[1:]) / max(1, decided_in_window), 3),
+        # The load generator shares the two cores: its CPU, and its share of all the CPU the
+        # run's own processes (client, API, workers) used in the window.
+        "client_cpu_ms_per_item": round(1000 * client_cpu / max(1, accepted[0]), 3),
+        "client_cpu_share": round(client_cpu / max(1e-9, client_cpu + sum(cpu)), 3),
         "load_average_1m": round(os.getloadavg()[0], 1),
     }
 
@@ -335,28 +343,35 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for n, backend in enumerate(sorted({r["backend"] for r in results})):
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+
+    def series(r: dict[str, Any]) -> str:
+        return r["backend"] + (" + classifier" if r.get("classifier") else ", hash only")
+
+    for n, name in enumerate(sorted({series(r) for r in results})):
         colour = f"C{n}"
-        runs = sorted((r for r in results if r["backend"] == backend
-                       and not r["label"].startswith("baseline")), key=lambda r: r["workers"])
+        mine = [r for r in results if series(r) == name]
+        runs = sorted((r for r in mine if not r["label"].startswith("baseline")),
+                      key=lambda r: r["workers"])
         workers = [r["workers"] for r in runs]
         axes[0].plot(workers, [r["decided_per_s"] for r in runs], "o-", color=colour,
-                     label=f"{backend}: decided/s")
+                     label=f"{name}: decided/s")
         axes[0].plot(workers, [r["accepted_per_s"] for r in runs], "s:", color=colour,
-                     label=f"{backend}: accepted/s")
+                     label=f"{name}: accepted/s")
         capacity = [2000 / (r["api_cpu_ms_per_item"] + r["worker_cpu_ms_per_item"])
                     for r in runs if r.get("worker_cpu_ms_per_item")]
         if capacity:
-            axes[1].plot(workers[: len(capacity)], capacity, "o-", color=colour, label=backend)
-        for r in results:
-            if r["backend"] == backend and r["label"].startswith("baseline"):
+            axes[1].plot(workers[: len(capacity)], capacity, "o-", color=colour, label=name)
+        for r in mine:
+            if r["label"].startswith("baseline"):
                 axes[0].axhline(r["decided_per_s"], color=colour, linestyle="--", linewidth=1,
-                                label=f"{backend}: per-item baseline, decided/s")
+                                label=f"{name}: per-item baseline, decided/s")
     axes[0].set(xlabel="worker processes (W)", ylabel="items per second",
-                title="Measured (shared, overloaded 2-core machine)")
+                title="Measured (shared 2-core machine)")
     axes[1].set(xlabel="worker processes (W)", ylabel="items per second",
                 title="Capacity of 2 idle cores from CPU per item")
+    axes[0].set_yscale("log")
+    axes[1].set_yscale("log")
     for ax in axes:
         ax.set_xticks([1, 2, 4])
         ax.grid(alpha=0.3)
@@ -377,16 +392,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=float, default=0.05, help="share of image items")
     parser.add_argument("--classifier", choices=["on", "off"], default="off")
     parser.add_argument("--worker-batch", type=int, default=64)
+    parser.add_argument("--drain-seconds", type=float, default=DRAIN_LIMIT,
+                        help="bound on the drain after the load (decide latencies count only "
+                        "what was decided by then)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="also write results here")
     parser.add_argument("--plot", type=Path, default=None, help="write a scaling plot (PNG)")
+    parser.add_argument("--replot", type=Path, nargs="+", default=None,
+                        help="only plot the runs saved by earlier --out files (with --plot)")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.seconds > 600:
         parser.error("--seconds must be in (0, 600]")
+    if args.replot:
+        if not args.plot:
+            parser.error("--replot needs --plot")
+        plot([r for f in args.replot for r in json.loads(f.read_text())["runs"]], args.plot)
+        return 0
     texts = load_texts()
     base = Config(args.backend, args.workers, args.seconds, clients=args.clients,
                   batch=args.batch, images=args.images, classifier=args.classifier == "on",
-                  worker_batch=args.worker_batch)
+                  worker_batch=args.worker_batch, drain=args.drain_seconds)
     configs: list[Config] = []
     if args.matrix:
         for backend in args.backends.split(","):
