@@ -186,7 +186,7 @@ def deploy(config: Config, workdir: Path, texts: list[str]) -> Deployment:
     for _ in range(config.workers):
         deployment.procs.append(subprocess.Popen([*cmd, "worker"], env=env, stdout=log,
                                                  stderr=log))
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # model loading is slow on a loaded machine
     while True:
         try:
             if httpx.get(f"{deployment.url}/readyz", timeout=1).status_code == 200:
