@@ -54,6 +54,13 @@ class Settings:
     json_logs: bool = True
     rate_limit_per_second: float = 5000.0
     rate_limit_burst: int = 10000
+    pdq_index_file: Path | None = None
+    pdq_snapshot_seconds: float = 0.0
+
+    @property
+    def effective_pdq_index_file(self) -> Path:
+        """The PDQ snapshot matchers start from (services/pdq_snapshot.py)."""
+        return self.pdq_index_file or self.data_dir / "pdq-index.tdx"
 
     @property
     def effective_database_url(self) -> str:
@@ -161,6 +168,10 @@ class Settings:
                 "TAKEDOWN_RATE_LIMIT_PER_SECOND", cls.rate_limit_per_second
             ),
             rate_limit_burst=get_int("TAKEDOWN_RATE_LIMIT_BURST", cls.rate_limit_burst),
+            pdq_index_file=_path(env.get("TAKEDOWN_PDQ_INDEX_FILE")),
+            pdq_snapshot_seconds=get_float(
+                "TAKEDOWN_PDQ_SNAPSHOT_SECONDS", cls.pdq_snapshot_seconds
+            ),
         )
 
 
