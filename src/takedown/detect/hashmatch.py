@@ -79,13 +79,21 @@ class HashMatchDetector:
 
     def apply_changes(self, added: Iterable[BankEntry], removed: Iterable[int] = ()) -> None:
         with self._lock:
+            unresolved: list[int] = []
             for entry_id in removed:
                 entry = self._entries.pop(entry_id, None)
                 if entry is not None:
                     self._indexes[entry.signal_type].remove(entry_id)
                 else:  # perhaps an installed index's entry, never resolved
-                    for signal_type in self._installed:
-                        self._indexes[signal_type].remove(entry_id)
+                    unresolved.append(entry_id)
+            for signal_type in self._installed if unresolved else ():
+                installed = self._indexes[signal_type]
+                remove_many = getattr(installed, "remove_many", None)
+                if remove_many is not None:  # one pass over the segment, not one per id
+                    remove_many(unresolved)
+                else:
+                    for entry_id in unresolved:
+                        installed.remove(entry_id)
             by_type: dict[str, list[BankEntry]] = {}
             for entry in added:
                 by_type.setdefault(entry.signal_type, []).append(entry)
