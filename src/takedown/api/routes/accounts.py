@@ -161,11 +161,11 @@ def list_accounts(
 
 @router.get("/queue", summary="Open and appealed account cases, most urgent first")
 def account_queue(
-    request: Request, _principal: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR))
+    request: Request, principal: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR))
 ) -> dict[str, Any]:
     rows = _service(request).queue()
-    return {"cases": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                       for k, v in row.items()} for row in rows]}
+    return {"cases": [_shown(principal, {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                         for k, v in row.items()}) for row in rows]}
 
 
 @router.get("/{account_id}", summary="An account: state, risk and reasons, strikes, links")
