@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from takedown.core.decisions import webhook_targets
 from takedown.core.errors import InvalidInput
 
 DEFAULT_DATA_DIR = Path("takedown-data")
@@ -54,6 +55,21 @@ class Settings:
     json_logs: bool = True
     rate_limit_per_second: float = 5000.0
     rate_limit_burst: int = 10000
+    # Receivers that get only one tenant's (integrator's) items and accounts, as (tenant, url);
+    # `webhook_urls` are the operator's receivers and get every tenant's.
+    tenant_webhook_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    pdq_index_file: Path | None = None
+    pdq_snapshot_seconds: float = 0.0
+
+    def webhook_targets(self, tenant: str | None) -> tuple[str, ...]:
+        """Where a decision about `tenant`'s item or account goes: the global receivers, then
+        that tenant's own. Another tenant's receiver never hears of it."""
+        return webhook_targets(self.webhook_urls, self.tenant_webhook_urls, tenant)
+
+    @property
+    def effective_pdq_index_file(self) -> Path:
+        """The PDQ snapshot matchers start from (services/pdq_snapshot.py)."""
+        return self.pdq_index_file or self.data_dir / "pdq-index.tdx"
 
     @property
     def effective_database_url(self) -> str:
@@ -161,7 +177,28 @@ class Settings:
                 "TAKEDOWN_RATE_LIMIT_PER_SECOND", cls.rate_limit_per_second
             ),
             rate_limit_burst=get_int("TAKEDOWN_RATE_LIMIT_BURST", cls.rate_limit_burst),
+            tenant_webhook_urls=_tenant_urls(env.get("TAKEDOWN_TENANT_WEBHOOK_URLS", "")),
+            pdq_index_file=_path(env.get("TAKEDOWN_PDQ_INDEX_FILE")),
+            pdq_snapshot_seconds=get_float(
+                "TAKEDOWN_PDQ_SNAPSHOT_SECONDS", cls.pdq_snapshot_seconds
+            ),
         )
+
+
+def _tenant_urls(raw: str) -> tuple[tuple[str, str], ...]:
+    """`tenant=url,tenant=url`: a tenant may have several receivers, a receiver one tenant."""
+    pairs: list[tuple[str, str]] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        tenant, sep, url = part.partition("=")
+        if not sep or not tenant.strip() or "://" not in url:
+            raise InvalidInput(
+                f"TAKEDOWN_TENANT_WEBHOOK_URLS entry {part!r} is not TENANT=URL",
+                hint="e.g. TAKEDOWN_TENANT_WEBHOOK_URLS=acme=https://acme.example/hook",
+            )
+        pairs.append((tenant.strip(), url.strip()))
+    return tuple(pairs)
 
 
 def _path(raw: str | None) -> Path | None:

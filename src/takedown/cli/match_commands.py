@@ -1,4 +1,4 @@
-"""`takedown match` and `takedown index build|info`: PDQ lookups against an index file.
+"""`takedown match` and `takedown index build|info|snapshot`: PDQ lookups against an index file.
 
     takedown index build hashes.csv -o bank.tdx     # CSV / text / JSON lines of hashes
     takedown match --index bank.tdx queries.txt     # one JSON line out per hash in
@@ -191,6 +191,23 @@ def run_index_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_index_snapshot(args: argparse.Namespace) -> int:
+    from takedown.cli._common import settings_from_env
+    from takedown.services.pdq_snapshot import write_snapshot
+    from takedown.storage.db import make_engine, migrate
+
+    settings = settings_from_env()
+    engine = make_engine(settings.effective_database_url)
+    try:
+        migrate(engine)
+        snapshot = write_snapshot(engine, args.output or settings.effective_pdq_index_file)
+    finally:
+        engine.dispose()
+    print(json.dumps({"path": str(snapshot.path), "count": snapshot.count,
+                      "covers_until": snapshot.covers_until.isoformat()}))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     match = subparsers.add_parser(
         "match",
@@ -221,3 +238,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     info = actions.add_parser("info", help="print a .tdx file's header as JSON")
     info.add_argument("index", type=Path)
     info.set_defaults(func=run_index_info)
+    snap = actions.add_parser(
+        "snapshot",
+        help="write the banks' PDQ entries to the snapshot file matchers start from",
+        description="Reads every active PDQ bank entry in one transaction and writes the .tdx "
+        "snapshot plus its change-feed position (FILE.json). Matchers started later map the "
+        "file and replay the bank change feed from that position.",
+    )
+    snap.add_argument("-o", "--output", type=Path, default=None,
+                      help="default: TAKEDOWN_PDQ_INDEX_FILE or DATA_DIR/pdq-index.tdx")
+    snap.set_defaults(func=run_index_snapshot)

@@ -39,6 +39,7 @@ class Submission:
     url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    tenant: str = ""  # the integrator that sent it (core/tenancy.py); "" is the default
 
     def payload_summary(self) -> dict[str, Any]:
         """What may be logged about the item: sizes and kinds, never the content itself."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -78,3 +79,14 @@ def webhook_key(decision_id: int, target: str) -> str:
     decision was made (worker or reviewer), so a receiver can dedupe on it."""
     digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:12]
     return f"decision-{decision_id}-{digest}"
+
+
+def webhook_targets(
+    everyone: Sequence[str], per_tenant: Sequence[tuple[str, str]], tenant: str | None
+) -> tuple[str, ...]:
+    """The receivers that hear of a decision on `tenant`'s item or account: the operator's
+    (`everyone`, the single-tenant default), then the tenant's own. A receiver registered for
+    one tenant never hears of another tenant's items."""
+    own = tuple(url for owner, url in per_tenant
+                if tenant is not None and owner == tenant and url not in everyone)
+    return (*everyone, *dict.fromkeys(own))

@@ -10,6 +10,10 @@ not looked up, and a banked PDQ value that looks degenerate is skipped (`is_dege
 An index that offers `query_content` (local features, `orb`) is asked only when nothing else
 matched the item, so images PDQ already matched cost nothing extra; its findings carry the
 verification (inliers, matched region) as evidence.
+
+An index may also be installed whole (`install`, a PDQ snapshot mapped from its file): its
+entries are then known only by id until one matches, and are resolved through the given
+`resolve` (one database read per match, cached), so start-up costs no per-entry objects.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ DEFAULT_THRESHOLDS: dict[str, int] = {"pdq": 31, "vpdq": 31, "tlsh": 40, "minhas
 
 
 IndexFactory = Callable[[str], Index]
+Resolve = Callable[[list[int]], Iterable[BankEntry]]
 
 
 class HashMatchDetector:
@@ -49,6 +54,24 @@ class HashMatchDetector:
         self._entries: dict[int, BankEntry] = {}
         self._banks: dict[str, Bank] = {}
         self._lock = threading.RLock()
+        self._installed: set[str] = set()
+        self._resolve: Resolve | None = None
+
+    def install(self, signal_type: str, index: Index, resolve: Resolve) -> None:
+        """Serve `signal_type` from a prebuilt index whose entries `resolve` looks up by id."""
+        with self._lock:
+            self._indexes[signal_type] = index
+            self._installed.add(signal_type)
+            self._resolve = resolve
+
+    def _entry(self, entry_id: int) -> BankEntry | None:
+        entry = self._entries.get(entry_id)
+        if entry is None and self._resolve is not None:
+            for found in self._resolve([entry_id]):
+                if found.signal_type in self._installed:
+                    self._entries[found.entry_id] = found
+            entry = self._entries.get(entry_id)
+        return entry
 
     def set_banks(self, banks: Iterable[Bank]) -> None:
         with self._lock:
@@ -56,10 +79,21 @@ class HashMatchDetector:
 
     def apply_changes(self, added: Iterable[BankEntry], removed: Iterable[int] = ()) -> None:
         with self._lock:
+            unresolved: list[int] = []
             for entry_id in removed:
                 entry = self._entries.pop(entry_id, None)
                 if entry is not None:
                     self._indexes[entry.signal_type].remove(entry_id)
+                else:  # perhaps an installed index's entry, never resolved
+                    unresolved.append(entry_id)
+            for signal_type in self._installed if unresolved else ():
+                installed = self._indexes[signal_type]
+                remove_many = getattr(installed, "remove_many", None)
+                if remove_many is not None:  # one pass over the segment, not one per id
+                    remove_many(unresolved)
+                else:
+                    for entry_id in unresolved:
+                        installed.remove(entry_id)
             by_type: dict[str, list[BankEntry]] = {}
             for entry in added:
                 by_type.setdefault(entry.signal_type, []).append(entry)
@@ -78,7 +112,10 @@ class HashMatchDetector:
                     self._entries[entry.entry_id] = entry
 
     def entry_count(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            resolved = sum(1 for e in self._entries.values() if e.signal_type in self._installed)
+            return (len(self._entries) - resolved
+                    + sum(len(self._indexes[t]) for t in self._installed))
 
     def lookup(
         self, signal_type: str, values: Sequence[str], threshold: int | None = None
@@ -97,7 +134,7 @@ class HashMatchDetector:
                 row: list[tuple[int, BankEntry, Bank]] = []
                 degenerate = signal_type == "pdq" and is_degenerate_pdq(value)
                 for distance, entry_id in [] if degenerate else matches:
-                    entry = self._entries.get(entry_id)
+                    entry = self._entry(entry_id)
                     bank = self._banks.get(entry.bank) if entry else None
                     if entry is None or bank is None or not bank.enabled:
                         continue
@@ -122,7 +159,7 @@ class HashMatchDetector:
                     continue
                 widest = max([self._threshold(b, signal.type) for b in self._banks.values()] or [0])
                 for distance, entry_id in _query_variants(index, signal, widest):
-                    entry = self._entries.get(entry_id)
+                    entry = self._entry(entry_id)
                     bank = self._banks.get(entry.bank) if entry else None
                     if entry is None or bank is None or not bank.enabled:
                         continue

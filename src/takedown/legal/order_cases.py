@@ -80,6 +80,7 @@ def decide_item(
     label: str,
     key_id: int,
     webhook_urls: Sequence[str],
+    tenant_webhooks: Sequence[tuple[str, str]] = (),
 ) -> int | None:
     """Decide the item's open case; returns the decision id (the latest one when the case was
     already decided, None when Takedown does not hold the item)."""
@@ -91,7 +92,7 @@ def decide_item(
     if case is None or case["state"] not in ("open", "escalated"):
         latest = store.latest_decision(int(sub.id))
         return None if latest is None else latest[0]
-    service = AppealService(store, webhook_urls=webhook_urls)
+    service = AppealService(store, webhook_urls=webhook_urls, tenant_webhooks=tenant_webhooks)
     reason = f"Removal order #{order['id']} from {order['authority']}: {order['legal_basis']}"
     outcome = service.decide(
         int(case["id"]),

@@ -69,11 +69,17 @@ class RemovalOrders:
     """The order workflow over one transaction; `clock` is injected so tests control time."""
 
     def __init__(
-        self, conn: Connection, *, clock: Clock = utc_now, webhook_urls: Sequence[str] = ()
+        self,
+        conn: Connection,
+        *,
+        clock: Clock = utc_now,
+        webhook_urls: Sequence[str] = (),
+        tenant_webhooks: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.conn = conn
         self.clock = clock
         self.webhook_urls = tuple(webhook_urls)
+        self.tenant_webhooks = tuple(tenant_webhooks)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -187,6 +193,7 @@ class RemovalOrders:
             label=label,
             key_id=reviewer_key_id,
             webhook_urls=self.webhook_urls,
+            tenant_webhooks=self.tenant_webhooks,
         )
         met = within_deadline(deadline, now)
         self.conn.execute(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from takedown.core.cases import CaseEvent, CaseState, transition
-from takedown.core.decisions import ActionKind, Decision, webhook_key
+from takedown.core.decisions import ActionKind, Decision, webhook_key, webhook_targets
 from takedown.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.review.ports import ReviewStore, Row
 from takedown.review.rules import (
@@ -52,9 +52,18 @@ class Outcome:
 
 
 class CaseService:
-    def __init__(self, store: ReviewStore, *, webhook_urls: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        store: ReviewStore,
+        *,
+        webhook_urls: Sequence[str] = (),
+        tenant_webhooks: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """`webhook_urls` hear of every decision; each (tenant, url) of `tenant_webhooks`
+        only of decisions on that tenant's items."""
         self.store = store
         self.webhook_urls = tuple(webhook_urls)
+        self.tenant_webhooks = tuple(tenant_webhooks)
 
     # -- reviewing -------------------------------------------------------------------------
 
@@ -248,7 +257,7 @@ class CaseService:
             **context,
         }
         topic = "restore" if decision.action is ActionKind.RESTORE else "decision"
-        for target in self.webhook_urls:
+        for target in webhook_targets(self.webhook_urls, self.tenant_webhooks, sub["tenant"]):
             key = webhook_key(decision_id, target)
             self.store.enqueue_webhook(
                 key=key, target=target, topic=topic, payload={**payload, "id": key}

@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 
 from takedown.accounts.model import AccountState
 from takedown.accounts.strikes import effective_strikes
-from takedown.core.errors import InvalidInput, NotFound
+from takedown.core.errors import Conflict, InvalidInput, NotFound
+from takedown.core.tenancy import SEPARATOR, account_key
 from takedown.storage import accounts as store
 from takedown.storage.db import reading
 
@@ -54,14 +55,30 @@ def page(engine: Engine, account_id: str) -> dict[str, Any]:
                        "label": i["label"]} for i in store.items_for(conn, account_id)],
         }
 
+def resolve_key(engine: Engine, account_id: str, tenant: str | None) -> str:
+    """The stored key a reviewer means by `account_id`: a key as given, the account of the
+    named `tenant`, or the one tenant's account of that id (several: 409, name the tenant)."""
+    if tenant is not None:
+        return account_key(tenant, account_id)
+    if SEPARATOR in account_id:
+        return account_id
+    with reading(engine) as conn:
+        keys = store.keys_named(conn, account_id)
+    if len(keys) > 1:
+        raise Conflict(f"several tenants have an account {account_id!r}",
+                       hint="name one with ?tenant=")
+    return keys[0] if keys else account_id
+
+
 def listing(engine: Engine, *, state: str | None = None, min_risk: float | None = None,
-            limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+            limit: int = 100, offset: int = 0, tenant: str | None = None
+            ) -> list[dict[str, Any]]:
     if state is not None and state not in {s.value for s in AccountState}:
         raise InvalidInput(f"unknown account state {state!r}",
                            hint=", ".join(s.value for s in AccountState))
     with reading(engine) as conn:
         rows = store.listing(conn, state=state, min_risk=min_risk, limit=limit,
-                             offset=offset)
+                             offset=offset, tenant=tenant)
     return [{**r, "updated_at": _iso(r["updated_at"])} for r in rows]
 
 def queue(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:

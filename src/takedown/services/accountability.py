@@ -95,7 +95,8 @@ class Accountability:
     # -- resources, inside the caller's transaction ----------------------------------------
 
     def orders(self, conn: Connection) -> RemovalOrders:
-        return RemovalOrders(conn, clock=self.clock, webhook_urls=self.settings.webhook_urls)
+        return RemovalOrders(conn, clock=self.clock, webhook_urls=self.settings.webhook_urls,
+                             tenant_webhooks=self.settings.tenant_webhook_urls)
 
     def vault(self, conn: Connection) -> EvidenceVault:
         return EvidenceVault(

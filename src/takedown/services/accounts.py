@@ -43,6 +43,7 @@ from takedown.core.decisions import ActionKind, Decision, Provenance
 from takedown.core.errors import InvalidInput
 from takedown.core.findings import Finding
 from takedown.core.taxonomy import VIOLATING
+from takedown.core.tenancy import split_key
 from takedown.detect.account_risk import AccountRiskDetector, Neighbourhood
 from takedown.policy.accounts import AccountAction, AccountContext, AccountVerdict, evaluate_account
 from takedown.policy.model import Policy, finding_source
@@ -317,13 +318,15 @@ class AccountService:
     def send(self, conn: Connection, account_id: str, decision_id: int,
               verdict: AccountVerdict, proactive: bool, *, topic: str = TOPIC,
               reverses: ActionKind | None = None) -> None:
-        payload = {"type": topic, "account_id": account_id, "item_id": None,
+        tenant, platform_id = split_key(account_id)
+        payload = {"type": topic, "account_id": platform_id, "item_id": None,
+                   **({"tenant": tenant} if tenant else {}),
                    "decision_id": decision_id,
                    "action": verdict.action.value, "label": verdict.label,
                    "proactive": proactive, "grounds": verdict.grounds,
                    "provenance": verdict.to_json()["provenance"], "decision": verdict.to_json()}
         internal = verdict.action in (AccountAction.REVIEW, AccountAction.NONE) and not reverses
-        for target in () if internal else self.settings.webhook_urls:
+        for target in () if internal else self.settings.webhook_targets(tenant):
             key = f"{topic}-{decision_id}-{_digest(target)}"
             enqueue(conn, key=key, target=target, topic=topic, payload={**payload, "id": key})
         row = store.get(conn, account_id)
@@ -338,16 +341,17 @@ class AccountService:
         enqueue(conn, key=f"mastodon-account-{decision_id}", target="mastodon",
                 topic=mastodon.TOPIC, payload={
                     "decision": decision.to_json(), "decision_id": f"account-{decision_id}",
-                    "ref": MastodonRef("account", account_id).to_json(),
+                    "ref": MastodonRef("account", platform_id).to_json(),
                     "reverses": reverses.value if reverses else None})
 
     def page(self, account_id: str) -> dict[str, Any]:
         return account_views.page(self.engine, account_id)
 
     def listing(self, *, state: str | None = None, min_risk: float | None = None,
-                limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+                limit: int = 100, offset: int = 0, tenant: str | None = None
+                ) -> list[dict[str, Any]]:
         return account_views.listing(self.engine, state=state, min_risk=min_risk, limit=limit,
-                                     offset=offset)
+                                     offset=offset, tenant=tenant)
 
     def queue(self, limit: int = 100) -> list[dict[str, Any]]:
         return account_views.queue(self.engine, limit=limit)

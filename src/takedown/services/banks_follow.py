@@ -2,17 +2,27 @@
 
 Polling every second (with a small overlap, since timestamps come from many processes) means
 a hash banked by any process matches everywhere within about a second, with no rebuild.
+
+At start-up the PDQ entries come from the compact snapshot file when there is a usable one
+(services/pdq_snapshot.py): the file is mapped, the other signal types are read from the
+database, and the feed is replayed from the snapshot's position, so a matcher started from an
+old file still sees every entry added or removed since. Without a file, everything is read from
+the database as before.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
+from takedown.core.banks import BankEntry
 from takedown.detect.hashmatch import HashMatchDetector
+from takedown.services import pdq_snapshot
 from takedown.storage import banks as bank_store
 from takedown.storage.db import reading
 
@@ -22,17 +32,38 @@ OVERLAP = timedelta(seconds=5)
 
 
 class BankFollower:
-    def __init__(self, engine: Engine, detector: HashMatchDetector) -> None:
+    def __init__(
+        self, engine: Engine, detector: HashMatchDetector, *, snapshot: Path | None = None
+    ) -> None:
         self.engine = engine
         self.detector = detector
+        self.snapshot = snapshot
         self._since: datetime | None = None
+        self.loaded_from: str = ""
 
     def load_all(self) -> None:
         started = datetime.now(UTC)
+        loaded = pdq_snapshot.load_snapshot(self.snapshot) if self.snapshot else None
         with reading(self.engine) as conn:
             self.detector.set_banks(bank_store.list_banks(conn))
-            self.detector.apply_changes(bank_store.active_entries(conn))
-        self._since = started
+            if loaded is None:
+                self.detector.apply_changes(bank_store.active_entries(conn))
+                self._since = started
+                self.loaded_from = "database"
+                return
+            index, snapshot = loaded
+            self.detector.install(pdq_snapshot.SIGNAL_TYPE, index, self._resolve)
+            self.detector.apply_changes(
+                bank_store.active_entries(conn, except_types=[pdq_snapshot.SIGNAL_TYPE]))
+        self._since = snapshot.covers_until
+        self.loaded_from = str(snapshot.path)
+        self.poll()  # the feed since the snapshot: what was banked or removed after it
+        log.info("banks: %d PDQ entries from %s, then the change feed since %s",
+                 snapshot.count, snapshot.path, snapshot.covers_until.isoformat())
+
+    def _resolve(self, entry_ids: list[int]) -> Iterable[BankEntry]:
+        with reading(self.engine) as conn:
+            return bank_store.active_entries_by_id(conn, entry_ids)
 
     def poll(self) -> None:
         if self._since is None:

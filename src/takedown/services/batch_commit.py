@@ -8,7 +8,7 @@ commits each item alone).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from takedown.config import Settings
 from takedown.core.content import Submission
 from takedown.core.decisions import ActionKind, Decision, webhook_key
 from takedown.core.findings import Finding
+from takedown.core.tenancy import account_key
 from takedown.services.flood import FloodGuard
 from takedown.services.pipeline import Outcome
 from takedown.storage import submissions as subs
@@ -168,7 +169,7 @@ def store_batch(
             "case_id": case_id,
             "decision": body,
         }
-        for target in settings.webhook_urls:
+        for target in settings.webhook_targets(e.item.tenant):
             key = webhook_key(decision_id, target)
             messages.append({
                 "idempotency_key": key,
@@ -182,8 +183,8 @@ def store_batch(
     _enqueue_many(conn, messages)
     for e in fresh:
         decision_id = decision_ids[e.item.row_id]
-        for actioner in actioners:
-            actioner(conn, e.item.submission, e.outcome.decision, decision_id)
+        for actioner in actioners:  # account history is per tenant: they see the account's key
+            actioner(conn, _account_scoped(e.item.submission), e.outcome.decision, decision_id)
         if any(f.entry_id is not None for f in e.outcome.findings):
             flood.record(conn, e.item.row_id, e.outcome.findings)
     conn.execute(
@@ -203,7 +204,7 @@ def store_batch(
     # the transaction allows.
     if batch_actioners and fresh:
         committed = [
-            Committed(e.item.submission, e.outcome.decision, decision_ids[e.item.row_id],
+            Committed(_account_scoped(e.item.submission), e.outcome.decision, decision_ids[e.item.row_id],
                       e.outcome.findings, [(s.type, s.value) for s in e.outcome.signals])
             for e in fresh
         ]
@@ -245,6 +246,13 @@ def _enqueue_many(conn: Connection, messages: list[dict[str, Any]]) -> None:
     rows = [m for m in messages if m["idempotency_key"] not in existing]
     if rows:
         conn.execute(outbox.insert(), rows)
+
+
+def _account_scoped(submission: Submission) -> Submission:
+    """The item as account actioners see it: its account named by its per-tenant key."""
+    if not submission.account_id or not submission.tenant:
+        return submission
+    return replace(submission, account_id=account_key(submission.tenant, submission.account_id))
 
 
 def removal_deadline(submission: Submission, received_at: datetime) -> datetime | None:

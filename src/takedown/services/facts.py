@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, func, select
 
 from takedown.core.content import Submission
+from takedown.core.tenancy import account_key
 from takedown.policy import ItemFacts
 from takedown.storage.account_tables import accounts
 from takedown.storage.db import reading
@@ -26,61 +27,70 @@ MAX_CACHED = 10_000
 class StoredFacts:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._cache: dict[str, ItemFacts] = {}
+        self._cache: dict[tuple[str, str], ItemFacts] = {}
         self._lock = threading.Lock()
 
     def prefetch(self, items: Sequence[Submission]) -> None:
-        """Read the facts of many items at once; each is used once by `__call__`."""
-        item_ids = [s.item_id for s in items]
+        """Read the facts of many items at once; each is used once by `__call__`. Reports and
+        account history count within the item's tenant only: another integrator's item "42"
+        or account "u1" is somebody else's."""
+        item_ids = sorted({s.item_id for s in items})
+        tenants = sorted({s.tenant for s in items})
         accounts = sorted({s.account_id for s in items if s.account_id})
         with reading(self.engine) as conn:
-            reported: dict[str, int] = dict(
-                conn.execute(
-                    select(submissions.c.item_id, func.count())
+            reported: dict[tuple[str, str], int] = {
+                (str(tenant), str(item)): int(n)
+                for tenant, item, n in conn.execute(
+                    select(submissions.c.tenant, submissions.c.item_id, func.count())
                     .select_from(
                         reports.join(submissions, submissions.c.id == reports.c.submission_id)
                     )
-                    .where(submissions.c.item_id.in_(item_ids))
-                    .group_by(submissions.c.item_id)
+                    .where(submissions.c.item_id.in_(item_ids), submissions.c.tenant.in_(tenants))
+                    .group_by(submissions.c.tenant, submissions.c.item_id)
                 ).all()
-            )
-            prior: dict[str, int] = {}
-            own: set[str] = set()
+            }
+            prior: dict[tuple[str, str], int] = {}
+            own: set[tuple[str, str]] = set()
             if accounts:
                 enforcing = decisions.join(
                     submissions, submissions.c.id == decisions.c.submission_id
                 )
                 prior = {
-                    str(account): int(n)
-                    for account, n in conn.execute(
+                    (str(tenant), str(account)): int(n)
+                    for tenant, account, n in conn.execute(
                         select(
+                            submissions.c.tenant,
                             submissions.c.account_id,
                             func.count(func.distinct(decisions.c.submission_id)),
                         )
                         .select_from(enforcing)
                         .where(
                             submissions.c.account_id.in_(accounts),
+                            submissions.c.tenant.in_(tenants),
                             decisions.c.action.in_(ENFORCING),
                         )
-                        .group_by(submissions.c.account_id)
+                        .group_by(submissions.c.tenant, submissions.c.account_id)
                     ).all()
                 }
-                own = set(
-                    conn.execute(
-                        select(submissions.c.item_id)
+                own = {
+                    (str(tenant), str(item))
+                    for tenant, item in conn.execute(
+                        select(submissions.c.tenant, submissions.c.item_id)
                         .select_from(enforcing)
                         .where(
                             submissions.c.item_id.in_(item_ids),
+                            submissions.c.tenant.in_(tenants),
                             decisions.c.action.in_(ENFORCING),
                         )
-                    ).scalars()
-                )
+                    ).all()
+                }
         facts = {
-            s.item_id: ItemFacts(
-                report_count=int(reported.get(s.item_id, 0)),
+            (s.tenant, s.item_id): ItemFacts(
+                report_count=int(reported.get((s.tenant, s.item_id), 0)),
                 removal_order=bool(s.metadata.get("removal_order")),
                 account_risk=account_risk(
-                    prior.get(s.account_id, 0) - (s.item_id in own) if s.account_id else 0
+                    prior.get((s.tenant, s.account_id), 0) - ((s.tenant, s.item_id) in own)
+                    if s.account_id else 0
                 ),
             )
             for s in items
@@ -92,14 +102,15 @@ class StoredFacts:
 
     def __call__(self, submission: Submission) -> ItemFacts:
         with self._lock:
-            cached = self._cache.pop(submission.item_id, None)
+            cached = self._cache.pop((submission.tenant, submission.item_id), None)
         if cached is not None:
             return cached
+        mine = submissions.c.tenant == submission.tenant
         with reading(self.engine) as conn:
             report_count = conn.execute(
                 select(func.count())
                 .select_from(reports.join(submissions, submissions.c.id == reports.c.submission_id))
-                .where(submissions.c.item_id == submission.item_id)
+                .where(submissions.c.item_id == submission.item_id, mine)
             ).scalar_one()
             prior = 0
             if submission.account_id:
@@ -110,14 +121,16 @@ class StoredFacts:
                     )
                     .where(
                         submissions.c.account_id == submission.account_id,
+                        mine,
                         submissions.c.item_id != submission.item_id,
                         decisions.c.action.in_(ENFORCING),
                     )
                 ).scalar_one()
             stored = 0.0
             if submission.account_id:
+                key = account_key(submission.tenant, submission.account_id)
                 stored = conn.execute(select(accounts.c.risk).where(
-                    accounts.c.account_id == submission.account_id)).scalar() or 0.0
+                    accounts.c.account_id == key)).scalar() or 0.0
         return ItemFacts(
             report_count=int(report_count),
             removal_order=bool(submission.metadata.get("removal_order")),

@@ -23,7 +23,7 @@ from takedown.detect.hashmatch import HashMatchDetector
 from takedown.index.factory import make_index
 from takedown.policy import PolicyDecider, load_default_policy, load_policy
 from takedown.queue.base import WorkQueue, make_queue
-from takedown.services import mastodon
+from takedown.services import mastodon, pdq_snapshot
 from takedown.services.accountability import Accountability
 from takedown.services.accounts import AccountService
 from takedown.services.banks_follow import BankFollower
@@ -69,7 +69,9 @@ class Runtime:
             ),
             {t.name: int(t.threshold) for t in self.registry if hasattr(t, "threshold")},
         )
-        self.follower = BankFollower(self.engine, self.matcher)
+        self.follower = BankFollower(
+            self.engine, self.matcher, snapshot=settings.effective_pdq_index_file
+        )
         self.follower.load_all()
         detectors: list[Detector] = [
             ProvenanceDetector(self.matcher, self.engine),
@@ -143,6 +145,10 @@ class Runtime:
         ]
         if self.exchange is not None:
             jobs.extend(self.exchange.jobs(self._stop))
+        if self.settings.pdq_snapshot_seconds > 0:
+            jobs.append(("pdq-snapshot", lambda: pdq_snapshot.run_forever(
+                self.engine, self.settings.effective_pdq_index_file,
+                self.settings.pdq_snapshot_seconds, self._stop)))
         if workers:
             for n in range(max(1, self.settings.worker_threads)):
                 jobs.append(

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from takedown.accounts.model import AccountProfile, AccountStats, Interaction
 from takedown.accounts.strikes import Strike
+from takedown.core.tenancy import SEPARATOR, split_key
 from takedown.storage.account_tables import (
     account_cases,
     account_decisions,
@@ -237,7 +238,7 @@ def report_count(conn: Connection, account_id: str) -> int:
     return int(conn.execute(
         select(func.count()).select_from(
             reports.join(submissions, submissions.c.id == reports.c.submission_id))
-        .where(submissions.c.account_id == account_id)).scalar_one())
+        .where(*_posted_by(account_id))).scalar_one())
 
 
 def report_counts(conn: Connection, account_ids: Sequence[str]) -> dict[str, int]:
@@ -325,10 +326,25 @@ def queue(conn: Connection, states: Sequence[str] = ("open", "appealed"), limit:
     return [dict(r._mapping) for r in rows]
 
 
+def keys_named(conn: Connection, account_id: str) -> list[str]:
+    """Stored keys of every tenant's account with platform id `account_id`."""
+    return [str(k) for k in conn.execute(select(accounts.c.account_id).where(
+        (accounts.c.account_id == account_id)
+        | accounts.c.account_id.endswith(f"{SEPARATOR}{account_id}", autoescape=True)
+    ).order_by(accounts.c.account_id)).scalars()]
+
+
 def listing(conn: Connection, *, state: str | None = None, min_risk: float | None = None,
-            limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+            limit: int = 100, offset: int = 0, tenant: str | None = None
+            ) -> list[dict[str, Any]]:
+    """With `tenant`, only that tenant's accounts (keys of core/tenancy.py)."""
     query = select(accounts.c.account_id, accounts.c.display_name, accounts.c.state,
                    accounts.c.risk, accounts.c.evader_score, accounts.c.updated_at)
+    if tenant == "":
+        query = query.where(accounts.c.account_id.not_like(f"%{SEPARATOR}%"))
+    elif tenant is not None:
+        query = query.where(accounts.c.account_id.startswith(f"{tenant}{SEPARATOR}",
+                                                              autoescape=True))
     if state is not None:
         query = query.where(accounts.c.state == state)
     if min_risk is not None:
@@ -349,6 +365,12 @@ def items_for(conn: Connection, account_id: str, limit: int = 50) -> list[dict[s
         .select_from(submissions.outerjoin(
             decisions, (decisions.c.submission_id == submissions.c.id)
             & (decisions.c.stage == "auto")))
-        .where(submissions.c.account_id == account_id)
+        .where(*_posted_by(account_id))
         .order_by(submissions.c.id.desc()).limit(limit)).all()
     return [dict(r._mapping) for r in rows]
+
+
+def _posted_by(key: str) -> tuple[Any, Any]:
+    """Submissions by the account stored as `key`: items keep the platform id and a tenant."""
+    tenant, account_id = split_key(key)
+    return submissions.c.tenant == tenant, submissions.c.account_id == account_id

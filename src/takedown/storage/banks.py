@@ -3,7 +3,7 @@ follow the change feed (`entries_changed_since`) can see it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,10 +118,19 @@ def remove_entry(conn: Connection, entry_id: int, *, actor: str) -> None:
     )
 
 
-def active_entries(conn: Connection) -> list[BankEntry]:
-    rows = conn.execute(
-        select(bank_entries).where(bank_entries.c.removed_at.is_(None)).order_by(bank_entries.c.id)
-    )
+def active_entries(conn: Connection, *, except_types: Iterable[str] = ()) -> list[BankEntry]:
+    query = select(bank_entries).where(bank_entries.c.removed_at.is_(None))
+    skip = list(except_types)
+    if skip:
+        query = query.where(bank_entries.c.signal_type.not_in(skip))
+    rows = conn.execute(query.order_by(bank_entries.c.id))
+    return [BankEntry(r.id, r.bank, r.signal_type, r.value, r.note) for r in rows]
+
+
+def active_entries_by_id(conn: Connection, entry_ids: Sequence[int]) -> list[BankEntry]:
+    """The entries among `entry_ids` that are still active (a matcher resolving index hits)."""
+    rows = conn.execute(select(bank_entries).where(
+        bank_entries.c.id.in_(list(entry_ids)), bank_entries.c.removed_at.is_(None)))
     return [BankEntry(r.id, r.bank, r.signal_type, r.value, r.note) for r in rows]
 
 

@@ -67,6 +67,7 @@ class SqlReviewStore:
                 submissions.c.item_id,
                 submissions.c.account_id,
                 submissions.c.kind,
+                submissions.c.tenant,
             ).where(submissions.c.id == submission_id)
         )
         assert row is not None

@@ -33,6 +33,7 @@ class StoredSubmission:
     attempts: int
     received_at: datetime
     source: str
+    tenant: str = ""
 
 
 def insert_submission(
@@ -132,11 +133,13 @@ def _to_stored(row: Any) -> StoredSubmission:
             url=row.url,
             metadata=dict(row.meta or {}),
             created_at=row.created_at,
+            tenant=row.tenant or "",
         ),
         status=row.status,
         attempts=int(row.attempts),
         received_at=row.received_at,
         source=row.source,
+        tenant=row.tenant or "",
     )
 
 

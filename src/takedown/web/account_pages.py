@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from takedown.core.errors import TakedownError
+from takedown.services import account_views
 from takedown.services.accounts import AccountService
 from takedown.web import render
 from takedown.web.session import PREFIX, check_csrf, current
@@ -29,6 +30,12 @@ def _service(request: Request) -> AccountService:
     return request.app.state.runtime.accounts  # type: ignore[no-any-return]
 
 
+def _key(request: Request, account_id: str) -> str:
+    """A platform id (`?tenant=` when several tenants have it) or a stored key."""
+    return account_views.resolve_key(request.app.state.runtime.engine, account_id,
+                                     request.query_params.get("tenant"))
+
+
 @router.get("/")
 def account_queue(request: Request) -> Response:
     session = current(request)
@@ -41,7 +48,7 @@ def account_queue(request: Request) -> Response:
 def account_page(account_id: str, request: Request) -> Response:
     session = current(request)
     try:
-        account = _service(request).page(account_id)
+        account = _service(request).page(_key(request, account_id))
     except TakedownError as error:
         return render.page("error.html", request, status=404, session=session,
                            message=error.message)
@@ -57,7 +64,7 @@ async def decide_account(account_id: str, request: Request) -> Response:
     try:
         check_csrf(session, form.get("csrf"))
         result = _service(request).decide_by_reviewer(
-            account_id, action=str(form.get("action") or ""),
+            _key(request, account_id), action=str(form.get("action") or ""),
             reason=str(form.get("reason") or ""), actor=session.principal.actor)
     except TakedownError as error:
         return RedirectResponse(f"{here}?error={quote(error.message)}", status_code=303)

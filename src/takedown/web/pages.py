@@ -59,7 +59,9 @@ def _back(path: str, *, done: str | None = None, error: str | None = None) -> Re
 
 def _service(conn: Any, request: Request) -> AppealService:
     return AppealService(
-        SqlReviewStore(conn), webhook_urls=request.app.state.runtime.settings.webhook_urls
+        SqlReviewStore(conn),
+        webhook_urls=request.app.state.runtime.settings.webhook_urls,
+        tenant_webhooks=request.app.state.runtime.settings.tenant_webhook_urls,
     )
 
 

@@ -1,11 +1,16 @@
 """Accounts: profiles and interactions in (the platform tells us who posts and who amplifies
-whom), risk, strikes, evader links and decisions out; reviewer decisions and appeals."""
+whom), risk, strikes, evader links and decisions out; reviewer decisions and appeals.
+
+An integrator names accounts by its own platform ids and sees only its tenant's accounts;
+stored keys are per tenant (core/tenancy.py), so another integrator's "u1" is another account.
+Reviewers, leads and auditors see every tenant's, by stored key."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from dataclasses import replace
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,7 +18,9 @@ from pydantic import BaseModel, Field
 
 from takedown.accounts.model import AccountProfile, Interaction
 from takedown.api.auth import require
-from takedown.core.errors import InvalidInput, PayloadTooLarge, TakedownError
+from takedown.core.errors import InvalidInput, NotFound, PayloadTooLarge, TakedownError
+from takedown.core.tenancy import account_key, split_key, visible_to
+from takedown.services import account_views
 from takedown.services.accounts import AccountService
 from takedown.signals.pdq import pdq_hash
 from takedown.storage.keys import Principal, Role
@@ -25,6 +32,39 @@ MAX_AVATAR_BYTES = 4 * 1024 * 1024
 
 def _service(request: Request) -> AccountService:
     return request.app.state.runtime.accounts  # type: ignore[no-any-return]
+
+
+def _key(principal: Principal, account_id: str) -> str:
+    return account_key(principal.tenant, account_id) if principal.tenant is not None else (
+        account_id)
+
+
+def _resolved(request: Request, principal: Principal, account_id: str,
+              tenant: str | None) -> str:
+    """An integrator names its own accounts; a reviewer names any tenant's, by platform id
+    (with `?tenant=` when several tenants have that id) or by stored key."""
+    if principal.tenant is not None:
+        return account_key(principal.tenant, account_id)
+    return account_views.resolve_key(request.app.state.runtime.engine, account_id, tenant)
+
+
+def _shown(principal: Principal, result: dict[str, Any]) -> dict[str, Any]:
+    """`result` with its account named as the caller names it: an integrator by its own id,
+    everyone else by platform id plus, for a non-default tenant, `tenant`."""
+    if "account_id" not in result:
+        return result
+    shown = {**result, **_named(principal, str(result["account_id"]), "account_id")}
+    if isinstance(result.get("links"), list):
+        shown["links"] = [{**link, **_named(principal, str(link["suspended_id"]), "suspended_id")}
+                          for link in result["links"]]
+    return shown
+
+
+def _named(principal: Principal, key: str, field: str) -> dict[str, Any]:
+    if principal.tenant is not None:  # another tenant's account is not named to an integrator
+        return {field: visible_to(principal.tenant, key)}
+    tenant, account_id = split_key(key)
+    return {field: account_id, **({f"{field}_tenant": tenant} if tenant else {})}
 
 
 async def _json(request: Request) -> Any:
@@ -74,13 +114,15 @@ async def upsert_accounts(
             profiles.append(_profile(obj))
         except InvalidInput as error:
             raise InvalidInput(f"accounts[{n}]: {error.message}", hint=error.hint) from None
-    results = _service(request).upsert_profiles(profiles, actor=principal.actor)
+    profiles = [replace(p, account_id=_key(principal, p.account_id)) for p in profiles]
+    results = [_shown(principal, r)
+               for r in _service(request).upsert_profiles(profiles, actor=principal.actor)]
     return {"accounts": results} if batch else results[0]
 
 
 @router.post("/interactions", summary="Record follows, amplifications and replies")
 async def add_interactions(
-    request: Request, _principal: Principal = Depends(require(Role.INTEGRATOR))
+    request: Request, principal: Principal = Depends(require(Role.INTEGRATOR))
 ) -> dict[str, Any]:
     from datetime import UTC, datetime
 
@@ -94,10 +136,13 @@ async def add_interactions(
     parsed = []
     for n, obj in enumerate(items):
         try:
-            parsed.append(Interaction.from_json(obj, now=now))
+            found = Interaction.from_json(obj, now=now)
+            parsed.append(replace(found, account_id=_key(principal, found.account_id),
+                                  target_id=_key(principal, found.target_id)))
         except InvalidInput as error:
             raise InvalidInput(f"interactions[{n}]: {error.message}", hint=error.hint) from None
-    return _service(request).add_interactions(parsed)
+    result = _service(request).add_interactions(parsed)
+    return {**result, "accounts": [_shown(principal, r) for r in result["accounts"]]}
 
 
 @router.get("", summary="Accounts, optionally by state or minimum risk")
@@ -107,28 +152,34 @@ def list_accounts(
     min_risk: float | None = Query(None, ge=0, le=1),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    _principal: Principal = Depends(require(Role.INTEGRATOR, Role.REVIEWER, Role.AUDITOR)),
+    principal: Principal = Depends(require(Role.INTEGRATOR, Role.REVIEWER, Role.AUDITOR)),
 ) -> dict[str, Any]:
-    return {"accounts": _service(request).listing(state=state, min_risk=min_risk, limit=limit,
-                                                  offset=offset)}
+    rows = _service(request).listing(state=state, min_risk=min_risk, limit=limit,
+                                     offset=offset, tenant=principal.tenant)
+    return {"accounts": [_shown(principal, row) for row in rows]}
 
 
 @router.get("/queue", summary="Open and appealed account cases, most urgent first")
 def account_queue(
-    request: Request, _principal: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR))
+    request: Request, principal: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR))
 ) -> dict[str, Any]:
     rows = _service(request).queue()
-    return {"cases": [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                       for k, v in row.items()} for row in rows]}
+    return {"cases": [_shown(principal, {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                         for k, v in row.items()}) for row in rows]}
 
 
 @router.get("/{account_id}", summary="An account: state, risk and reasons, strikes, links")
 def get_account(
     account_id: str,
     request: Request,
-    _principal: Principal = Depends(require(Role.INTEGRATOR, Role.REVIEWER, Role.AUDITOR)),
+    tenant: str | None = Query(None, description="reviewers: whose account, if several"),
+    principal: Principal = Depends(require(Role.INTEGRATOR, Role.REVIEWER, Role.AUDITOR)),
 ) -> dict[str, Any]:
-    return _service(request).page(account_id)
+    key = _resolved(request, principal, account_id, tenant)
+    try:
+        return _shown(principal, _service(request).page(key))
+    except NotFound:
+        raise NotFound(f"no account {account_id!r}") from None
 
 
 class AccountDecisionIn(BaseModel):
@@ -141,10 +192,12 @@ def decide_account(
     account_id: str,
     body: AccountDecisionIn,
     request: Request,
+    tenant: str | None = Query(None, description="whose account, if several tenants have it"),
     principal: Principal = Depends(require(Role.REVIEWER)),
 ) -> dict[str, Any]:
-    return _service(request).decide_by_reviewer(account_id, action=body.action,
-                                                reason=body.reason, actor=principal.actor)
+    key = _resolved(request, principal, account_id, tenant)
+    return _shown(principal, _service(request).decide_by_reviewer(
+        key, action=body.action, reason=body.reason, actor=principal.actor))
 
 
 class AccountAppealIn(BaseModel):
@@ -159,8 +212,9 @@ def appeal_account(
     request: Request,
     principal: Principal = Depends(require(Role.INTEGRATOR)),
 ) -> dict[str, Any]:
-    return _service(request).appeal(account_id, appellant=body.appellant, reason=body.reason,
-                                    actor=principal.actor)
+    return _shown(principal, _service(request).appeal(
+        _key(principal, account_id), appellant=body.appellant, reason=body.reason,
+        actor=principal.actor))
 
 
 class AccountAppealDecisionIn(BaseModel):

@@ -32,6 +32,7 @@ def case_service(conn: Any, request: Request, *, tenant: str | None = None) -> A
     return AppealService(
         SqlReviewStore(conn, tenant=tenant),
         webhook_urls=request.app.state.runtime.settings.webhook_urls,
+        tenant_webhooks=request.app.state.runtime.settings.tenant_webhook_urls,
     )
 
 
