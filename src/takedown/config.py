@@ -39,6 +39,8 @@ class Settings:
     mastodon_status_removal: str = "admin"
     exchange_sources: Path | None = None
     crisis_retro_hours: float = 24.0
+    # The bank change feed is read on another process's push signal, and at least this often.
+    bank_poll_seconds: float = 1.0
     hub_database_url: str | None = None
     hub_dispute_votes: int = 2
     hub_rate_per_minute: int = 600
@@ -138,6 +140,7 @@ class Settings:
             mastodon_status_removal=env.get("TAKEDOWN_MASTODON_STATUS_REMOVAL", "admin"),
             exchange_sources=Path(sources) if sources else None,
             crisis_retro_hours=get_float("TAKEDOWN_CRISIS_RETRO_HOURS", cls.crisis_retro_hours),
+            bank_poll_seconds=get_float("TAKEDOWN_BANK_POLL_SECONDS", cls.bank_poll_seconds),
             hub_database_url=env.get("TAKEDOWN_HUB_DATABASE_URL") or None,
             hub_dispute_votes=get_int("TAKEDOWN_HUB_DISPUTE_VOTES", cls.hub_dispute_votes),
             hub_rate_per_minute=get_int("TAKEDOWN_HUB_RATE_PER_MINUTE", cls.hub_rate_per_minute),

@@ -69,7 +69,7 @@ class Runtime:
             ),
             {t.name: int(t.threshold) for t in self.registry if hasattr(t, "threshold")},
         )
-        self.follower = BankFollower(self.engine, self.matcher)
+        self.follower = BankFollower(self.engine, self.matcher, interval=settings.bank_poll_seconds)
         self.follower.load_all()
         detectors: list[Detector] = [
             ProvenanceDetector(self.matcher, self.engine),

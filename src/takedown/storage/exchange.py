@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select, update
 from takedown.core.banks import BankEntry
 from takedown.core.errors import NotFound
 from takedown.exchange.client import ExchangeEntry
+from takedown.storage.bank_signal import notify_changed
 from takedown.storage.bulk import insert_rows, rows_where_in
 from takedown.storage.exchange_tables import (
     exchange_entries,
@@ -281,6 +282,8 @@ def apply_page(
                 )
             if entry.crisis and revived.rowcount:
                 result.crisis.append((entry_id, entry))
+    if result.live or result.gone:
+        notify_changed(conn)
     if move:
         conn.execute(
             update(exchange_sources)
