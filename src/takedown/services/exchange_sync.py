@@ -142,6 +142,7 @@ def apply_pages(
                 after=after,
                 move=move,
                 actor=f"exchange:{source.name}",
+                own_banks=source.publish_banks,
             )
             results.append(result)
             if result.skipped:

@@ -41,6 +41,7 @@ class PageResult:
     removed: int = 0
     crisis: list[tuple[int, ExchangeEntry]] = field(default_factory=list)
     skipped: bool = False
+    own: int = 0
     live: list[BankEntry] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
 
@@ -198,13 +199,16 @@ def apply_page(
     after: str | None,
     move: bool = True,
     actor: str = "exchange",
+    own_banks: Sequence[str] = (),
 ) -> PageResult:
     """Apply one page in the caller's transaction and move the source's cursor past it.
 
     `after` is the cursor the page was fetched from: if another process has moved the source
     on since (two followers of one source), the page is skipped rather than applied twice.
     With `move=False` (crisis entries fetched ahead of the feed) the cursor stays where it is;
-    the feed brings the same entries again later, and they are then updates, not duplicates."""
+    the feed brings the same entries again later, and they are then updates, not duplicates.
+    Entries already live in `own_banks` (the banks this node publishes to the source) are this
+    node's own publications coming back and are skipped, so they never match in two banks."""
     now = datetime.now(UTC)
     result = PageResult()
     current = conn.execute(
@@ -219,6 +223,8 @@ def apply_page(
     page = list(latest.values())
     known = _known(conn, source, [e.external_id for e in page])
     fresh = [e for e in page if e.external_id not in known and not e.deleted]
+    if own_banks and fresh:
+        fresh = _not_own(conn, own_banks, fresh, result)
     rows = _bank_rows(conn, bank, [(e.signal_type, e.value) for e in fresh])
     inserts: list[tuple[str, str, str, str | None, datetime]] = []
     queued: set[tuple[str, str]] = set()
@@ -308,6 +314,20 @@ def apply_page(
         actor=actor,
     )
     return result
+
+
+def _not_own(
+    conn: Connection, own_banks: Sequence[str], fresh: list[ExchangeEntry], result: PageResult
+) -> list[ExchangeEntry]:
+    keys = [(e.signal_type, e.value) for e in fresh]
+    own = {
+        key
+        for bank in own_banks
+        for key, (_id, removed) in _bank_rows(conn, bank, keys).items()
+        if not removed
+    }
+    result.own = sum(1 for key in keys if key in own)
+    return [e for e, key in zip(fresh, keys, strict=True) if key not in own]
 
 
 def _shared(conn: Connection, entry_id: int) -> bool:
