@@ -44,6 +44,7 @@ class Settings:
     hub_database_url: str | None = None
     hub_dispute_votes: int = 2
     hub_rate_per_minute: int = 600
+    hub_redis_url: str | None = None
     audit_key_file: Path | None = None
     audit_checkpoint_seconds: float = 3600.0
     evidence_key_file: Path | None = None
@@ -144,6 +145,7 @@ class Settings:
             hub_database_url=env.get("TAKEDOWN_HUB_DATABASE_URL") or None,
             hub_dispute_votes=get_int("TAKEDOWN_HUB_DISPUTE_VOTES", cls.hub_dispute_votes),
             hub_rate_per_minute=get_int("TAKEDOWN_HUB_RATE_PER_MINUTE", cls.hub_rate_per_minute),
+            hub_redis_url=env.get("TAKEDOWN_HUB_REDIS_URL") or None,
             audit_key_file=_path(env.get("TAKEDOWN_AUDIT_KEY_FILE")),
             audit_checkpoint_seconds=get_float(
                 "TAKEDOWN_AUDIT_CHECKPOINT_SECONDS", cls.audit_checkpoint_seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -167,3 +168,20 @@ def test_a_member_over_its_rate_gets_429_with_retry_after(
         assert limited.headers["Retry-After"] == "20"
         now[0] += 20
         assert hub.get("/v1/hub/deltas", headers=reader).status_code == 200
+
+
+def test_with_redis_two_hub_processes_share_a_members_rate(
+    hub_engine: Engine, database_url: str, redis_url: str
+) -> None:
+    reader = bearer(member_token(hub_engine, "busy-org", HubRole.READER))
+    config = HubConfig(database_url, rate_per_minute=3, redis_url=redis_url)
+    prefix = f"takedown-test:hub-rate:{uuid.uuid4().hex}:"
+    apps = [create_hub_app(config, engine=hub_engine, rate_prefix=prefix) for _ in range(2)]
+    with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
+        codes = [
+            client.get("/v1/hub/deltas", headers=reader).status_code
+            for client in (first, second, first, second)
+        ]
+        refused = second.get("/v1/hub/deltas", headers=reader)
+    assert codes == [200, 200, 200, 429], "three a minute across both processes, not each"
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1

@@ -15,7 +15,8 @@ wrong role, 429 with Retry-After past a member's rate):
 
 Long-polling is how crisis entries reach nodes within seconds: a follower holds one request
 open, and a commit on this process wakes it at once (other hub processes are seen within the
-poll interval).
+poll interval). Rate limits are per process, or shared by all of them through Redis when
+`TAKEDOWN_HUB_REDIS_URL` is set.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request, Response
@@ -43,6 +44,7 @@ from takedown.core.errors import (
     NotFound,
     TakedownError,
 )
+from takedown.core.errors import RateLimited as CoreRateLimited
 from takedown.core.events import verify_chain
 from takedown.exchange import hub_members, hub_store
 from takedown.exchange.hub_members import HubRole, Member
@@ -62,6 +64,31 @@ class HubConfig:
     database_url: str
     dispute_votes: int = 2
     rate_per_minute: int = 600
+    # With a Redis URL every hub process draws a member's requests from one bucket there.
+    redis_url: str | None = None
+
+
+class MemberLimiter(Protocol):
+    def take(self, member_id: int) -> float:
+        """0 when admitted, else the seconds until the next request would be."""
+
+
+class SharedLimiter:
+    """The node API's Redis token bucket (`services.ratelimit`), keyed by member, so a
+    member's rate holds across every hub process; fails open like the node's."""
+
+    def __init__(self, rate_per_minute: int, redis_url: str, *, prefix: str) -> None:
+        from takedown.services.ratelimit import RedisTokenBucket
+
+        rate = max(1, rate_per_minute)
+        self.bucket = RedisTokenBucket.from_url(redis_url, rate / 60.0, rate, prefix=prefix)
+
+    def take(self, member_id: int) -> float:
+        try:
+            self.bucket.check(f"member:{member_id}")
+        except CoreRateLimited as limited:
+            return float(limited.retry_after)
+        return 0.0
 
 
 class RateLimiter:
@@ -192,11 +219,16 @@ def create_hub_app(
     engine: Engine | None = None,
     registry: SignalRegistry | None = None,
     clock: Callable[[], float] = time.monotonic,
+    rate_prefix: str = "takedown:hub-rate:",
 ) -> FastAPI:
     hub_engine = engine or make_engine(config.database_url)
     create_hub_schema(hub_engine)
     signals = registry or default_registry()
-    limiter = RateLimiter(config.rate_per_minute, clock)
+    limiter: MemberLimiter
+    if config.redis_url and config.redis_url.startswith(("redis://", "rediss://")):
+        limiter = SharedLimiter(config.rate_per_minute, config.redis_url, prefix=rate_prefix)
+    else:
+        limiter = RateLimiter(config.rate_per_minute, clock)
     notifier = Notifier()
     app = FastAPI(title="Takedown hub", version=takedown.__version__)
     app.state.engine = hub_engine
