@@ -7,6 +7,9 @@ wrong role, 429 with Retry-After past a member's rate):
   GET    /v1/hub/deltas?cursor=&limit=&wait=&crisis=   any member: changes after a cursor;
                                           `wait` long-polls up to that many seconds for the next
                                           change; `crisis=true` reads only crisis entries
+  GET    /v1/hub/stream?cursor=&crisis=&seconds=   any member: the same feed as server-sent
+                                          events (`text/event-stream`, resumable by
+                                          Last-Event-ID), for up to `seconds` (300)
   GET    /v1/hub/entries/{id}            any member: one entry with its votes
   POST   /v1/hub/entries/{id}/feedback   any member: seen / true_positive / false_positive
   DELETE /v1/hub/entries/{id}            its contributor (or an admin): retract
@@ -24,14 +27,15 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -57,6 +61,8 @@ from takedown.storage.ledger import iter_events
 MAX_PAGE = 10_000
 MAX_WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.25
+MAX_STREAM_SECONDS = 300.0
+KEEPALIVE_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -279,6 +285,60 @@ def create_hub_app(
             notifier.wait(seen, min(POLL_SECONDS, remaining))
         payload = {"entries": entries, "cursor": str(after), "more": more}
         return Response(orjson.dumps(payload), media_type="application/json")
+
+    def read(who: Member, position: int, limit: int, crisis: bool) -> tuple[Any, int, bool]:
+        with reading(hub_engine) as conn:
+            return hub_store.deltas(conn, who, position, limit, crisis_only=crisis)
+
+    async def events(
+        request: Request, who: Member, cursor: int, limit: int, crisis: bool, seconds: float
+    ) -> AsyncIterator[bytes]:
+        """Server-sent events: each batch of changes is one `entries` event whose `id` is the
+        cursor after it (a reconnecting client sends it back as Last-Event-ID), with a comment
+        line after KEEPALIVE_SECONDS of quiet; other hub processes' commits are seen within
+        POLL_SECONDS, this one's at once. The stream ends after `seconds`, or as soon as the
+        client goes, and the client reconnects, so no connection is held forever."""
+        end = time.monotonic() + seconds
+        position = cursor
+        sent = time.monotonic()
+        yield b"retry: 1000\n\n"
+        while not await request.is_disconnected():
+            seen = notifier.version
+            entries, after, more = await run_in_threadpool(read, who, position, limit, crisis)
+            if after != position:
+                position = after
+                body = orjson.dumps({"entries": entries, "cursor": str(after), "more": more})
+                sent = time.monotonic()
+                yield b"event: entries\nid: " + str(after).encode() + b"\ndata: " + body + b"\n\n"
+                if more:
+                    continue
+            now = time.monotonic()
+            if now >= end:
+                return
+            if now - sent >= KEEPALIVE_SECONDS:
+                sent = now
+                yield b": keepalive\n\n"
+            await run_in_threadpool(notifier.wait, seen, min(POLL_SECONDS, end - now))
+
+    @app.get("/v1/hub/stream", tags=["hub"])
+    def stream(
+        request: Request,
+        cursor: str = "0",
+        limit: int = Query(1000, ge=1, le=MAX_PAGE),
+        crisis: bool = False,
+        seconds: float = Query(MAX_STREAM_SECONDS, gt=0.0, le=MAX_STREAM_SECONDS),
+        who: Member = Depends(member),
+    ) -> StreamingResponse:
+        raw = request.headers.get("last-event-id") or cursor or "0"
+        try:
+            position = int(raw)
+        except ValueError:
+            raise InvalidInput(f"cursor {raw[:40]!r} is not one this hub issued") from None
+        return StreamingResponse(
+            events(request, who, position, limit, crisis, seconds),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     @app.get("/v1/hub/entries/{entry_id}", tags=["hub"])
     def entry(entry_id: int, who: Member = Depends(member)) -> dict[str, Any]:
