@@ -96,15 +96,19 @@ class BankSignal:
     def prime(self) -> None:
         """Start listening now (else on the first wait): a change after this is signalled."""
         with self._lock:
-            if self.engine.dialect.name == "sqlite" and self._version is None:
+            if self.engine.dialect.name == "sqlite" and self._sqlite_file() and self._version is None:
                 self._version = self._sqlite_version()
             elif self.engine.dialect.name == "postgresql":
                 self._listener()
 
+    def _sqlite_file(self) -> bool:
+        """An in-memory database has no other process to hear from."""
+        return self.engine.url.database not in (None, "", ":memory:")
+
     def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
         stop = stop or threading.Event()
         with self._lock:
-            if self.engine.dialect.name == "sqlite":
+            if self.engine.dialect.name == "sqlite" and self._sqlite_file():
                 return self._wait_sqlite(timeout, stop)
             if self.engine.dialect.name == "postgresql":
                 return self._wait_postgresql(timeout, stop)
