@@ -96,7 +96,8 @@ class BankSignal:
     def prime(self) -> None:
         """Start listening now (else on the first wait): a change after this is signalled."""
         with self._lock:
-            if self.engine.dialect.name == "sqlite" and self._sqlite_file() and self._version is None:
+            sqlite = self.engine.dialect.name == "sqlite"
+            if sqlite and self._sqlite_file() and self._version is None:
                 self._version = self._sqlite_version()
             elif self.engine.dialect.name == "postgresql":
                 self._listener()
