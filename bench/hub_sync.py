@@ -15,7 +15,8 @@ Set-up (not timed): a hub database is filled with N random PDQ entries and serve
   gets new entries committed; seconds from the commit to the entry being matchable, median and
   max of `--probes` probes, for a commit by this process's exchange follower (`same_process`,
   which puts the page's entries straight into its matcher) and by another writer
-  (`other_writer`, picked up by the bank follower's one-second change-feed poll).
+  (`other_writer`, picked up by the bank follower when the bank change signal fires:
+  SQLite's data_version here, NOTIFY on PostgreSQL; the one-second poll is only the fallback).
 
 Targets on a 2-core machine: sync of 1,000,000 entries <= 60 s and <= 500 MB, delay <= 1 s.
 

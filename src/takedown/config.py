@@ -40,9 +40,12 @@ class Settings:
     mastodon_status_removal: str = "admin"
     exchange_sources: Path | None = None
     crisis_retro_hours: float = 24.0
+    # The bank change feed is read on another process's push signal, and at least this often.
+    bank_poll_seconds: float = 1.0
     hub_database_url: str | None = None
     hub_dispute_votes: int = 2
     hub_rate_per_minute: int = 600
+    hub_redis_url: str | None = None
     audit_key_file: Path | None = None
     audit_checkpoint_seconds: float = 3600.0
     evidence_key_file: Path | None = None
@@ -154,9 +157,11 @@ class Settings:
             mastodon_status_removal=env.get("TAKEDOWN_MASTODON_STATUS_REMOVAL", "admin"),
             exchange_sources=Path(sources) if sources else None,
             crisis_retro_hours=get_float("TAKEDOWN_CRISIS_RETRO_HOURS", cls.crisis_retro_hours),
+            bank_poll_seconds=get_float("TAKEDOWN_BANK_POLL_SECONDS", cls.bank_poll_seconds),
             hub_database_url=env.get("TAKEDOWN_HUB_DATABASE_URL") or None,
             hub_dispute_votes=get_int("TAKEDOWN_HUB_DISPUTE_VOTES", cls.hub_dispute_votes),
             hub_rate_per_minute=get_int("TAKEDOWN_HUB_RATE_PER_MINUTE", cls.hub_rate_per_minute),
+            hub_redis_url=env.get("TAKEDOWN_HUB_REDIS_URL") or None,
             audit_key_file=_path(env.get("TAKEDOWN_AUDIT_KEY_FILE")),
             audit_checkpoint_seconds=get_float(
                 "TAKEDOWN_AUDIT_CHECKPOINT_SECONDS", cls.audit_checkpoint_seconds

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 
 from hub_testing import member_token, reset_hub_tables, running_hub
 from takedown.api.app import create_app
@@ -27,6 +28,7 @@ from takedown.exchange.hub_app import HubConfig
 from takedown.exchange.hub_members import HubRole
 from takedown.signals.pdq import example_png, pdq_hash
 from takedown.storage.db import make_engine
+from takedown.storage.exchange_tables import exchange_sources
 from takedown.storage.keys import Role, create_key
 
 T = TypeVar("T")
@@ -141,6 +143,13 @@ def test_hub_and_two_nodes(network: tuple[str, Any, Node, Node], tmp_path: Path)
     assert added.status_code == 201, added.text
     contributed = time.monotonic()
     matches, reach = wait_for(lambda: node_b.lookup(banked), 5, "A's hash reaches B")
+
+    def a_has_read_it() -> bool:
+        with node_a.runtime.engine.connect() as conn:
+            return bool(conn.execute(select(exchange_sources.c.received)).scalar_one())
+
+    wait_for(a_has_read_it, 10, "A's follower reads its own entry back from the hub")
+    assert [m["bank"] for m in node_a.lookup(banked)] == ["a-confirmed"], "not re-imported"
     node_b.submit("copy", reencoded(image))
     found, _ = wait_for(lambda: node_b.findings("copy"), 5, "B matches the re-encoded copy")
     match_delay = time.monotonic() - contributed

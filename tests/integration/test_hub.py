@@ -3,15 +3,17 @@ retraction, sharing levels, rate limits and the audit ledger."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from hub_testing import drop_hub_tables, member_token, reset_hub_tables
+from hub_testing import drop_hub_tables, member_token, reset_hub_tables, running_hub
 from takedown.exchange.hub_app import HubConfig, create_hub_app
 from takedown.exchange.hub_members import HubRole
 from takedown.exchange.hub_tables import hub_entries
@@ -167,3 +169,66 @@ def test_a_member_over_its_rate_gets_429_with_retry_after(
         assert limited.headers["Retry-After"] == "20"
         now[0] += 20
         assert hub.get("/v1/hub/deltas", headers=reader).status_code == 200
+
+
+def test_with_redis_two_hub_processes_share_a_members_rate(
+    hub_engine: Engine, database_url: str, redis_url: str
+) -> None:
+    reader = bearer(member_token(hub_engine, "busy-org", HubRole.READER))
+    config = HubConfig(database_url, rate_per_minute=3, redis_url=redis_url)
+    prefix = f"takedown-test:hub-rate:{uuid.uuid4().hex}:"
+    apps = [create_hub_app(config, engine=hub_engine, rate_prefix=prefix) for _ in range(2)]
+    with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
+        codes = [
+            client.get("/v1/hub/deltas", headers=reader).status_code
+            for client in (first, second, first, second)
+        ]
+        refused = second.get("/v1/hub/deltas", headers=reader)
+    assert codes == [200, 200, 200, 429], "three a minute across both processes, not each"
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+
+
+def test_the_feed_as_server_sent_events_pushes_a_new_entry_and_resumes(
+    hub_engine: Engine, database_url: str
+) -> None:
+    import httpx
+
+    contributor = bearer(member_token(hub_engine, "sse-org", HubRole.CONTRIBUTOR))
+    reader = bearer(member_token(hub_engine, "sse-reader", HubRole.READER))
+    with running_hub(HubConfig(database_url), hub_engine) as url, httpx.Client(timeout=30) as http:
+        events: list[dict[str, str]] = []
+        with http.stream(
+            "GET", f"{url}/v1/hub/stream", headers=reader, params={"seconds": 20}
+        ) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            lines = response.iter_lines()
+            assert next(lines) == "retry: 1000"
+            sent = time.monotonic()
+            posted = http.post(
+                f"{url}/v1/hub/entries",
+                headers=contributor,
+                json={"entries": [{"signal_type": "pdq", "value": PDQ2, "label": "TVEC1"}]},
+            )
+            assert posted.status_code == 201, posted.text
+            event: dict[str, str] = {}
+            for line in lines:
+                if not line:
+                    if event.get("event") == "entries":
+                        events.append(event)
+                        break
+                    event = {}
+                    continue
+                field, _, value = line.partition(": ")
+                event[field] = value
+            delay = time.monotonic() - sent
+        assert delay < 5, "pushed at once, not after the stream's end"
+        page = json.loads(events[0]["data"])
+        assert [e["value"] for e in page["entries"]] == [PDQ2]
+        assert events[0]["id"] == page["cursor"]
+        resumed = http.get(
+            f"{url}/v1/hub/stream",
+            headers={**reader, "Last-Event-ID": page["cursor"]},
+            params={"seconds": 0.5},
+        )
+        assert resumed.status_code == 200 and "event: entries" not in resumed.text

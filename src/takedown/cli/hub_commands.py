@@ -39,6 +39,7 @@ def _config() -> HubConfig:
         settings.effective_hub_database_url,
         dispute_votes=settings.hub_dispute_votes,
         rate_per_minute=settings.hub_rate_per_minute,
+        redis_url=settings.hub_redis_url,
     )
 
 

@@ -7,6 +7,9 @@ wrong role, 429 with Retry-After past a member's rate):
   GET    /v1/hub/deltas?cursor=&limit=&wait=&crisis=   any member: changes after a cursor;
                                           `wait` long-polls up to that many seconds for the next
                                           change; `crisis=true` reads only crisis entries
+  GET    /v1/hub/stream?cursor=&crisis=&seconds=   any member: the same feed as server-sent
+                                          events (`text/event-stream`, resumable by
+                                          Last-Event-ID), for up to `seconds` (300)
   GET    /v1/hub/entries/{id}            any member: one entry with its votes
   POST   /v1/hub/entries/{id}/feedback   any member: seen / true_positive / false_positive
   DELETE /v1/hub/entries/{id}            its contributor (or an admin): retract
@@ -15,7 +18,8 @@ wrong role, 429 with Retry-After past a member's rate):
 
 Long-polling is how crisis entries reach nodes within seconds: a follower holds one request
 open, and a commit on this process wakes it at once (other hub processes are seen within the
-poll interval).
+poll interval). Rate limits are per process, or shared by all of them through Redis when
+`TAKEDOWN_HUB_REDIS_URL` is set.
 """
 
 from __future__ import annotations
@@ -23,14 +27,15 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -43,6 +48,7 @@ from takedown.core.errors import (
     NotFound,
     TakedownError,
 )
+from takedown.core.errors import RateLimited as CoreRateLimited
 from takedown.core.events import verify_chain
 from takedown.exchange import hub_members, hub_store
 from takedown.exchange.hub_members import HubRole, Member
@@ -55,6 +61,8 @@ from takedown.storage.ledger import iter_events
 MAX_PAGE = 10_000
 MAX_WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.25
+MAX_STREAM_SECONDS = 300.0
+KEEPALIVE_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,31 @@ class HubConfig:
     database_url: str
     dispute_votes: int = 2
     rate_per_minute: int = 600
+    # With a Redis URL every hub process draws a member's requests from one bucket there.
+    redis_url: str | None = None
+
+
+class MemberLimiter(Protocol):
+    def take(self, member_id: int) -> float:
+        """0 when admitted, else the seconds until the next request would be."""
+
+
+class SharedLimiter:
+    """The node API's Redis token bucket (`services.ratelimit`), keyed by member, so a
+    member's rate holds across every hub process; fails open like the node's."""
+
+    def __init__(self, rate_per_minute: int, redis_url: str, *, prefix: str) -> None:
+        from takedown.services.ratelimit import RedisTokenBucket
+
+        rate = max(1, rate_per_minute)
+        self.bucket = RedisTokenBucket.from_url(redis_url, rate / 60.0, rate, prefix=prefix)
+
+    def take(self, member_id: int) -> float:
+        try:
+            self.bucket.check(f"member:{member_id}")
+        except CoreRateLimited as limited:
+            return float(limited.retry_after)
+        return 0.0
 
 
 class RateLimiter:
@@ -192,11 +225,16 @@ def create_hub_app(
     engine: Engine | None = None,
     registry: SignalRegistry | None = None,
     clock: Callable[[], float] = time.monotonic,
+    rate_prefix: str = "takedown:hub-rate:",
 ) -> FastAPI:
     hub_engine = engine or make_engine(config.database_url)
     create_hub_schema(hub_engine)
     signals = registry or default_registry()
-    limiter = RateLimiter(config.rate_per_minute, clock)
+    limiter: MemberLimiter
+    if config.redis_url and config.redis_url.startswith(("redis://", "rediss://")):
+        limiter = SharedLimiter(config.rate_per_minute, config.redis_url, prefix=rate_prefix)
+    else:
+        limiter = RateLimiter(config.rate_per_minute, clock)
     notifier = Notifier()
     app = FastAPI(title="Takedown hub", version=takedown.__version__)
     app.state.engine = hub_engine
@@ -247,6 +285,60 @@ def create_hub_app(
             notifier.wait(seen, min(POLL_SECONDS, remaining))
         payload = {"entries": entries, "cursor": str(after), "more": more}
         return Response(orjson.dumps(payload), media_type="application/json")
+
+    def read(who: Member, position: int, limit: int, crisis: bool) -> tuple[Any, int, bool]:
+        with reading(hub_engine) as conn:
+            return hub_store.deltas(conn, who, position, limit, crisis_only=crisis)
+
+    async def events(
+        request: Request, who: Member, cursor: int, limit: int, crisis: bool, seconds: float
+    ) -> AsyncIterator[bytes]:
+        """Server-sent events: each batch of changes is one `entries` event whose `id` is the
+        cursor after it (a reconnecting client sends it back as Last-Event-ID), with a comment
+        line after KEEPALIVE_SECONDS of quiet; other hub processes' commits are seen within
+        POLL_SECONDS, this one's at once. The stream ends after `seconds`, or as soon as the
+        client goes, and the client reconnects, so no connection is held forever."""
+        end = time.monotonic() + seconds
+        position = cursor
+        sent = time.monotonic()
+        yield b"retry: 1000\n\n"
+        while not await request.is_disconnected():
+            seen = notifier.version
+            entries, after, more = await run_in_threadpool(read, who, position, limit, crisis)
+            if after != position:
+                position = after
+                body = orjson.dumps({"entries": entries, "cursor": str(after), "more": more})
+                sent = time.monotonic()
+                yield b"event: entries\nid: " + str(after).encode() + b"\ndata: " + body + b"\n\n"
+                if more:
+                    continue
+            now = time.monotonic()
+            if now >= end:
+                return
+            if now - sent >= KEEPALIVE_SECONDS:
+                sent = now
+                yield b": keepalive\n\n"
+            await run_in_threadpool(notifier.wait, seen, min(POLL_SECONDS, end - now))
+
+    @app.get("/v1/hub/stream", tags=["hub"])
+    def stream(
+        request: Request,
+        cursor: str = "0",
+        limit: int = Query(1000, ge=1, le=MAX_PAGE),
+        crisis: bool = False,
+        seconds: float = Query(MAX_STREAM_SECONDS, gt=0.0, le=MAX_STREAM_SECONDS),
+        who: Member = Depends(member),
+    ) -> StreamingResponse:
+        raw = request.headers.get("last-event-id") or cursor or "0"
+        try:
+            position = int(raw)
+        except ValueError:
+            raise InvalidInput(f"cursor {raw[:40]!r} is not one this hub issued") from None
+        return StreamingResponse(
+            events(request, who, position, limit, crisis, seconds),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     @app.get("/v1/hub/entries/{entry_id}", tags=["hub"])
     def entry(entry_id: int, who: Member = Depends(member)) -> dict[str, Any]:

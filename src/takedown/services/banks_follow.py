@@ -1,7 +1,9 @@
 """Keeps a HashMatchDetector in step with the banks on disk through the change feed.
 
-Polling every second (with a small overlap, since timestamps come from many processes) means
-a hash banked by any process matches everywhere within about a second, with no rebuild.
+The feed is read as soon as another process signals a bank change (`storage.bank_signal`:
+PostgreSQL NOTIFY, or SQLite's data_version), and at least every `interval` seconds as the
+fallback, with a small overlap since timestamps come from many processes. So a hash banked by
+any process matches everywhere within a fraction of a second, with no rebuild.
 
 At start-up the PDQ entries come from the compact snapshot file when there is a usable one
 (services/pdq_snapshot.py): the file is mapped, the other signal types are read from the
@@ -24,6 +26,7 @@ from takedown.core.banks import BankEntry
 from takedown.detect.hashmatch import HashMatchDetector
 from takedown.services import pdq_snapshot
 from takedown.storage import banks as bank_store
+from takedown.storage.bank_signal import BankSignal
 from takedown.storage.db import reading
 
 log = logging.getLogger(__name__)
@@ -33,9 +36,11 @@ OVERLAP = timedelta(seconds=5)
 
 class BankFollower:
     def __init__(
-        self, engine: Engine, detector: HashMatchDetector, *, snapshot: Path | None = None
+        self, engine: Engine, detector: HashMatchDetector, *, snapshot: Path | None = None,
+        interval: float = 1.0,
     ) -> None:
         self.engine = engine
+        self.interval = interval
         self.detector = detector
         self.snapshot = snapshot
         self._since: datetime | None = None
@@ -76,9 +81,22 @@ class BankFollower:
         self.detector.apply_changes(added, removed)
         self._since = started
 
-    def run_forever(self, stop: threading.Event, *, interval: float = 1.0) -> None:
-        while not stop.wait(interval):
-            try:
-                self.poll()
-            except Exception:  # noqa: BLE001 - a missed poll is retried a second later
-                log.exception("bank follow failed")
+    def run_forever(
+        self,
+        stop: threading.Event,
+        *,
+        interval: float | None = None,
+        signal: BankSignal | None = None,
+    ) -> None:
+        signal = signal or BankSignal(self.engine)
+        try:
+            while not stop.is_set():
+                signal.wait(self.interval if interval is None else interval, stop)
+                if stop.is_set():
+                    return
+                try:
+                    self.poll()
+                except Exception:  # noqa: BLE001 - a missed poll is retried on the next
+                    log.exception("bank follow failed")
+        finally:
+            signal.close()

@@ -98,6 +98,12 @@ class ExchangeNode:
             matcher=matcher,
         )
 
+    def bank_thresholds(self, bank: str) -> dict[str, int]:
+        """The thresholds the bank's own matches use: its own, else each type's default."""
+        with reading(self.engine) as conn:
+            own = bank_store.get_bank(conn, bank).thresholds
+        return {**self.thresholds, **{k: int(v) for k, v in own.items()}}
+
     def _committed(self, source: SourceConfig, result: PageResult) -> None:
         if self.matcher is not None and (result.live or result.gone):
             # Straight into this process's indexes (no change-feed round trip): matchable as
@@ -112,7 +118,7 @@ class ExchangeNode:
                 result.crisis,
                 source=source.name,
                 hours=self.retro_hours,
-                thresholds=self.thresholds,
+                thresholds=self.bank_thresholds(source.bank),
             )
             self.crisis_hits.extend(hits)
             log.warning(

@@ -37,6 +37,8 @@ class SourceConfig:
     follow: bool = True
     wait: float = 20.0
     page_size: int = 1000
+    # Entries per committed batch of a bulk sync (pages are never split across commits).
+    batch_entries: int = 50_000
     publish_banks: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -71,6 +73,7 @@ def _source(raw: Any, position: int) -> SourceConfig:
             follow=bool(raw.get("follow", True)),
             wait=float(raw.get("wait", 20.0)),
             page_size=int(raw.get("page_size", 1000)),
+            batch_entries=int(raw.get("batch_entries", 50_000)),
             publish_banks=tuple(str(b) for b in publish),
             options=dict(options),
         )

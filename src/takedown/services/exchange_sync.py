@@ -9,8 +9,10 @@ peer's upper-case hex matches what the node's hashers produce.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
@@ -23,6 +25,15 @@ from takedown.signals.registry import SignalRegistry
 from takedown.storage import banks as bank_store
 from takedown.storage import exchange as exchange_store
 from takedown.storage.db import reading
+
+# The SQLite page cache (KiB) a large batch gets, so that the value indexes' dirty leaves
+# stay in memory until the commit.
+CACHE_KIB = 98_304
+CACHE_ROWS = 20_000
+# Pages fetched ahead of the writer: enough to overlap, few enough to bound memory.
+PREFETCH_PAGES = 2
+# How long a batch waits for the next page before committing what it has.
+BATCH_WAIT_SECONDS = 1.0
 
 
 @dataclass
@@ -100,19 +111,100 @@ def apply(
 ) -> exchange_store.PageResult:
     """Commit one page fetched from cursor `after` (skipped if the source moved on since);
     `move=False` applies entries fetched ahead of the feed without moving its cursor."""
+    return apply_pages(engine, source, registry, [(page, after)], move=move)[0]
+
+
+def apply_pages(
+    engine: Engine,
+    source: SourceConfig,
+    registry: SignalRegistry,
+    pages: Sequence[tuple[DeltaPage, str | None]],
+    *,
+    move: bool = True,
+) -> list[exchange_store.PageResult]:
+    """Commit consecutive pages (each with the cursor it was fetched from) in one transaction,
+    stopping at the first one skipped. One commit per ~50,000 entries instead of per page is
+    most of a large sync's speed on SQLite: a batch of random hashes dirties most leaves of
+    the value indexes, and each commit writes every dirty leaf once, however many rows it got."""
     names = set(registry.names())
-    entries = [_canonical(registry, names, e) for e in page.entries]
+    results: list[exchange_store.PageResult] = []
     with engine.begin() as conn:
-        return exchange_store.apply_page(
-            conn,
-            source.name,
-            source.bank,
-            entries,
-            page.cursor,
-            after=after,
-            move=move,
-            actor=f"exchange:{source.name}",
+        if conn.dialect.name == "sqlite" and sum(len(p.entries) for p, _ in pages) > CACHE_ROWS:
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+        for page, after in pages:
+            entries = [_canonical(registry, names, e) for e in page.entries]
+            result = exchange_store.apply_page(
+                conn,
+                source.name,
+                source.bank,
+                entries,
+                page.cursor,
+                after=after,
+                move=move,
+                actor=f"exchange:{source.name}",
+                own_banks=source.publish_banks,
+            )
+            results.append(result)
+            if result.skipped:
+                break
+    return results
+
+
+class _Prefetcher:
+    """Fetches pages ahead on one thread (the hub and the parse overlap the writes), at most
+    `depth` pages ahead; a fetch error is handed to the reader in order."""
+
+    def __init__(
+        self, client: ExchangeClient, cursor: str | None, limit: int, depth: int, pages: int | None
+    ) -> None:
+        self._queue: queue.Queue[tuple[DeltaPage, str | None] | BaseException] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(client, cursor, limit, pages), name="prefetch", daemon=True
         )
+        self._thread.start()
+
+    def _run(
+        self, client: ExchangeClient, cursor: str | None, limit: int, pages: int | None
+    ) -> None:
+        fetched = 0
+        try:
+            while not self._stop.is_set():
+                page = fetch_page(client, cursor, limit, 0.0)
+                fetched += 1
+                self._put((page, cursor))
+                cursor = page.cursor
+                if not page.more or (pages is not None and fetched >= pages):
+                    return
+        except BaseException as error:  # noqa: BLE001 - re-raised on the reading thread
+            self._put(error)
+
+    def _put(self, item: tuple[DeltaPage, str | None] | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> tuple[DeltaPage, str | None]:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def ready(self, timeout: float) -> bool:
+        """Whether a page (or an error) is there to get within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self._queue.empty():
+            if time.monotonic() >= deadline or not self._thread.is_alive():
+                return not self._queue.empty()
+            time.sleep(0.005)
+        return True
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def sync_source(
@@ -123,33 +215,49 @@ def sync_source(
     *,
     max_pages: int | None = None,
     on_page: Callable[[exchange_store.PageResult], None] | None = None,
+    batch_entries: int | None = None,
 ) -> SyncOutcome:
-    """Follow the source until it says there is nothing more (or `max_pages`)."""
+    """Follow the source until it says there is nothing more (or `max_pages`). Pages commit
+    in batches of about `batch_entries` (default: the source's), or fewer when the next page
+    takes over BATCH_WAIT_SECONDS to come; the cursor only moves with the entries it covers."""
     prepare_source(engine, source)
     with reading(engine) as conn:
         cursor = exchange_store.source_cursor(conn, source.name)
     outcome = SyncOutcome(source.name, cursor=cursor)
-    # The next page is fetched while this one commits (the hub and the parse overlap the
-    # writes); the cursor still only moves with a committed page.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
-        pending = pool.submit(fetch_page, client, cursor, source.page_size, 0.0)
-        while True:
-            page = pending.result()
-            fetched_after, cursor = cursor, page.cursor
-            last = not page.more or (max_pages is not None and outcome.pages + 1 >= max_pages)
-            if not last:
-                pending = pool.submit(fetch_page, client, page.cursor, source.page_size, 0.0)
-            result = apply(engine, source, registry, page, fetched_after)
-            if result.skipped:
-                break  # another process is syncing this source; it carries on from here
-            outcome.pages += 1
-            outcome.received += len(page.entries)
-            outcome.added += result.added
-            outcome.removed += result.removed
-            outcome.crisis.extend(result.crisis)
-            outcome.cursor = page.cursor
-            if on_page is not None:
-                on_page(result)
-            if last:
-                break
+    depth = PREFETCH_PAGES
+    batch_entries = batch_entries or source.batch_entries
+    fetcher = _Prefetcher(client, cursor, source.page_size, depth, max_pages)
+    try:
+        done = False
+        while not done:
+            batch = [fetcher.get()]
+            size = len(batch[0][0].entries)
+            failure: BaseException | None = None
+            while batch[-1][0].more and size < batch_entries and fetcher.ready(BATCH_WAIT_SECONDS):
+                if max_pages is not None and outcome.pages + len(batch) >= max_pages:
+                    break
+                try:
+                    batch.append(fetcher.get())
+                except Exception as error:  # noqa: BLE001 - raised once the batch commits
+                    failure = error
+                    break
+                size += len(batch[-1][0].entries)
+            results = apply_pages(engine, source, registry, batch)
+            for (page, _after), result in zip(batch, results, strict=False):
+                if result.skipped:
+                    return outcome  # another process is syncing this source; it carries on
+                outcome.pages += 1
+                outcome.received += len(page.entries)
+                outcome.added += result.added
+                outcome.removed += result.removed
+                outcome.crisis.extend(result.crisis)
+                outcome.cursor = page.cursor
+                if on_page is not None:
+                    on_page(result)
+            if failure is not None:
+                raise failure
+            last = batch[-1][0]
+            done = not last.more or (max_pages is not None and outcome.pages >= max_pages)
+    finally:
+        fetcher.close()
     return outcome

@@ -70,7 +70,8 @@ class Runtime:
             {t.name: int(t.threshold) for t in self.registry if hasattr(t, "threshold")},
         )
         self.follower = BankFollower(
-            self.engine, self.matcher, snapshot=settings.effective_pdq_index_file
+            self.engine, self.matcher, snapshot=settings.effective_pdq_index_file,
+            interval=settings.bank_poll_seconds,
         )
         self.follower.load_all()
         detectors: list[Detector] = [

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, or_, select, update
 from takedown.core.banks import Bank, BankEntry, BankKind
 from takedown.core.errors import NotFound
 from takedown.core.taxonomy import TvecLabel
+from takedown.storage.bank_signal import notify_changed
 from takedown.storage.ledger import append_event
 from takedown.storage.tables import bank_entries, banks
 
@@ -94,6 +95,8 @@ def add_entries(
                 )
             )
         added += 1
+    if added:
+        notify_changed(conn)
     append_event(
         conn,
         "bank.entries_added",
@@ -113,6 +116,7 @@ def remove_entry(conn: Connection, entry_id: int, *, actor: str) -> None:
     )
     if result.rowcount == 0:
         raise NotFound(f"no active bank entry {entry_id}")
+    notify_changed(conn)
     append_event(
         conn, "bank.entry_removed", f"entry:{entry_id}", {"entry_id": entry_id}, actor=actor
     )

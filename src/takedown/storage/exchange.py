@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from takedown.core.banks import BankEntry
 from takedown.core.errors import NotFound
 from takedown.exchange.client import ExchangeEntry
+from takedown.storage.bank_signal import notify_changed
+from takedown.storage.bulk import insert_rows, rows_where_in
 from takedown.storage.exchange_tables import (
     exchange_entries,
     exchange_sources,
@@ -39,6 +41,7 @@ class PageResult:
     removed: int = 0
     crisis: list[tuple[int, ExchangeEntry]] = field(default_factory=list)
     skipped: bool = False
+    own: int = 0
     live: list[BankEntry] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
 
@@ -78,51 +81,24 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + CHUNK]
 
 
-def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """A bulk insert that, on SQLite, goes straight to the driver's executemany with each
-    column's bind processor applied (the ORM-free core path costs ~10x more per row, which a
-    million-entry sync notices); other backends use SQLAlchemy's batched insert."""
+def _insert_entries(
+    conn: Connection, rows: list[tuple[str, str, str, str | None, datetime]]
+) -> dict[tuple[str, str], int]:
+    """Insert bank entries (bank, signal_type, value, note, created_at) and return their ids.
+    SQLite hands out max(id)+1 itself and this transaction holds its write lock, so the ids
+    can be chosen up front."""
     if not rows:
-        return
-    if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), list(rows))
-        return
-    names = list(rows[0])
-    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
-    last: list[tuple[Any, Any]] = [(object(), None)] * len(names)
-    params = []
-    for row in rows:
-        values = []
-        for n, name in enumerate(names):
-            value = row[name]
-            process = processors[n]
-            if process is not None and value is not None:
-                seen, bound = last[n]
-                if value is not seen:
-                    bound = process(value)
-                    if isinstance(bound, datetime):
-                        bound = bound.isoformat(" ")  # what sqlite3's own adapter writes
-                    last[n] = (value, bound)
-                value = bound
-            values.append(value)
-        params.append(tuple(values))
-    columns = ", ".join(f'"{name}"' for name in names)
-    marks = ", ".join("?" for _ in names)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', params)
-
-
-def _insert_entries(conn: Connection, inserts: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """Insert bank entries and return their ids. SQLite hands out max(id)+1 itself and this
-    transaction holds its write lock, so the ids can be chosen up front."""
-    if not inserts:
         return {}
+    names = ("bank", "signal_type", "value", "note", "created_at")
     if conn.dialect.name == "sqlite":
         start = int(
             conn.execute(select(func.coalesce(func.max(bank_entries.c.id), 0))).scalar_one()
         )
-        rows = [{"id": start + 1 + n, **row} for n, row in enumerate(inserts)]
-        insert_many(conn, bank_entries, rows)
-        return {(r["signal_type"], r["value"]): int(r["id"]) for r in rows}
+        ids = range(start + 1, start + 1 + len(rows))
+        insert_rows(
+            conn, bank_entries, ("id", *names), [(i, *r) for i, r in zip(ids, rows, strict=True)]
+        )
+        return {(r[1], r[2]): i for i, r in zip(ids, rows, strict=True)}
     returned = conn.execute(
         bank_entries.insert().returning(
             bank_entries.c.id,
@@ -130,36 +106,34 @@ def _insert_entries(conn: Connection, inserts: list[dict[str, Any]]) -> dict[tup
             bank_entries.c.value,
             sort_by_parameter_order=True,
         ),
-        inserts,
+        [dict(zip(names, r, strict=True)) for r in rows],
     )
     return {(r.signal_type, r.value): int(r.id) for r in returned}
 
 
-def _known(conn: Connection, source: str, ids: Sequence[str]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for chunk in _chunks(ids):
-        rows = conn.execute(
-            select(exchange_entries.c.external_id, exchange_entries.c.entry_id).where(
-                exchange_entries.c.source == source, exchange_entries.c.external_id.in_(chunk)
-            )
-        )
-        found.update({r.external_id: int(r.entry_id) for r in rows})
-    return found
+def _known(conn: Connection, source: str, ids: Sequence[str]) -> dict[str, int]:
+    rows = rows_where_in(
+        conn, exchange_entries, ("external_id", "entry_id"), {"source": source}, "external_id", ids
+    )
+    return {str(external_id): int(entry_id) for external_id, entry_id in rows}
 
 
-def _bank_rows(conn: Connection, bank: str, keys: Sequence[tuple[str, str]]) -> dict[Any, Any]:
-    found: dict[tuple[str, str], Any] = {}
+def _bank_rows(
+    conn: Connection, bank: str, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, bool]]:
+    """(id, removed) of the bank's rows holding these values."""
+    found: dict[tuple[str, str], tuple[int, bool]] = {}
     for signal_type in {t for t, _ in keys}:
         values = [v for t, v in keys if t == signal_type]
-        for chunk in _chunks(values):
-            rows = conn.execute(
-                select(bank_entries.c.id, bank_entries.c.value, bank_entries.c.removed_at).where(
-                    bank_entries.c.bank == bank,
-                    bank_entries.c.signal_type == signal_type,
-                    bank_entries.c.value.in_(chunk),
-                )
-            )
-            found.update({(signal_type, r.value): r for r in rows})
+        rows = rows_where_in(
+            conn,
+            bank_entries,
+            ("id", "value", "removed_at"),
+            {"bank": bank, "signal_type": signal_type},
+            "value",
+            values,
+        )
+        found.update({(signal_type, str(v)): (int(i), gone is not None) for i, v, gone in rows})
     return found
 
 
@@ -177,20 +151,42 @@ def _interned(values: tuple[str, ...]) -> list[str]:
 
 
 def _provenance(source: str, entry: ExchangeEntry, entry_id: int, now: datetime) -> dict[str, Any]:
-    return {
-        "source": source,
-        "external_id": entry.external_id,
-        "entry_id": entry_id,
-        "contributor": entry.contributor,
-        "labels": _interned(entry.source_labels or ((entry.label,) if entry.label else ())),
-        "tags": _interned(tuple(entry.tags)),
-        "severity": entry.severity,
-        "disputed": entry.disputed,
-        "crisis": entry.crisis,
-        "deleted": entry.deleted,
-        "first_seen": entry.first_seen,
-        "received_at": now,
-    }
+    return dict(zip(PROVENANCE_COLUMNS, _provenance_row(source, entry, entry_id, now), strict=True))
+
+
+PROVENANCE_COLUMNS = (
+    "source",
+    "external_id",
+    "entry_id",
+    "contributor",
+    "labels",
+    "tags",
+    "severity",
+    "disputed",
+    "crisis",
+    "deleted",
+    "first_seen",
+    "received_at",
+)
+
+
+def _provenance_row(
+    source: str, entry: ExchangeEntry, entry_id: int, now: datetime
+) -> tuple[Any, ...]:
+    return (
+        source,
+        entry.external_id,
+        entry_id,
+        entry.contributor,
+        _interned(entry.source_labels or ((entry.label,) if entry.label else ())),
+        _interned(tuple(entry.tags)),
+        entry.severity,
+        entry.disputed,
+        entry.crisis,
+        entry.deleted,
+        entry.first_seen,
+        now,
+    )
 
 
 def apply_page(
@@ -203,13 +199,16 @@ def apply_page(
     after: str | None,
     move: bool = True,
     actor: str = "exchange",
+    own_banks: Sequence[str] = (),
 ) -> PageResult:
     """Apply one page in the caller's transaction and move the source's cursor past it.
 
     `after` is the cursor the page was fetched from: if another process has moved the source
     on since (two followers of one source), the page is skipped rather than applied twice.
     With `move=False` (crisis entries fetched ahead of the feed) the cursor stays where it is;
-    the feed brings the same entries again later, and they are then updates, not duplicates."""
+    the feed brings the same entries again later, and they are then updates, not duplicates.
+    Entries already live in `own_banks` (the banks this node publishes to the source) are this
+    node's own publications coming back and are skipped, so they never match in two banks."""
     now = datetime.now(UTC)
     result = PageResult()
     current = conn.execute(
@@ -224,8 +223,10 @@ def apply_page(
     page = list(latest.values())
     known = _known(conn, source, [e.external_id for e in page])
     fresh = [e for e in page if e.external_id not in known and not e.deleted]
+    if own_banks and fresh:
+        fresh = _not_own(conn, own_banks, fresh, result)
     rows = _bank_rows(conn, bank, [(e.signal_type, e.value) for e in fresh])
-    inserts: list[dict[str, Any]] = []
+    inserts: list[tuple[str, str, str, str | None, datetime]] = []
     queued: set[tuple[str, str]] = set()
     for entry in fresh:
         key = (entry.signal_type, entry.value)
@@ -234,33 +235,24 @@ def apply_page(
             continue
         if row is None:
             queued.add(key)
-            inserts.append(
-                {
-                    "bank": bank,
-                    "signal_type": entry.signal_type,
-                    "value": entry.value,
-                    "note": entry.note,
-                    "created_at": now,
-                }
-            )
-            rows[(entry.signal_type, entry.value)] = None
-        elif row.removed_at is not None:
+            inserts.append((bank, entry.signal_type, entry.value, entry.note, now))
+        elif row[1]:
             conn.execute(
                 update(bank_entries)
-                .where(bank_entries.c.id == row.id)
+                .where(bank_entries.c.id == row[0])
                 .values(removed_at=None, created_at=now, note=entry.note)
             )
     new_ids = _insert_entries(conn, inserts)
-    provenance: list[dict[str, Any]] = []
+    ids = {**{key: row[0] for key, row in rows.items()}, **new_ids}
+    provenance: list[tuple[Any, ...]] = []
     for entry in fresh:
-        key = (entry.signal_type, entry.value)
-        entry_id = new_ids.get(key) or int(rows[key].id)
-        provenance.append(_provenance(source, entry, entry_id, now))
+        entry_id = ids[(entry.signal_type, entry.value)]
+        provenance.append(_provenance_row(source, entry, entry_id, now))
         result.live.append(BankEntry(entry_id, bank, entry.signal_type, entry.value, entry.note))
-        result.added += 1
         if entry.crisis:
             result.crisis.append((entry_id, entry))
-    insert_many(conn, exchange_entries, provenance)
+    result.added = len(fresh)
+    insert_rows(conn, exchange_entries, PROVENANCE_COLUMNS, provenance)
     for entry in page:
         if entry.external_id not in known:
             continue
@@ -296,6 +288,8 @@ def apply_page(
                 )
             if entry.crisis and revived.rowcount:
                 result.crisis.append((entry_id, entry))
+    if result.live or result.gone:
+        notify_changed(conn)
     if move:
         conn.execute(
             update(exchange_sources)
@@ -320,6 +314,20 @@ def apply_page(
         actor=actor,
     )
     return result
+
+
+def _not_own(
+    conn: Connection, own_banks: Sequence[str], fresh: list[ExchangeEntry], result: PageResult
+) -> list[ExchangeEntry]:
+    keys = [(e.signal_type, e.value) for e in fresh]
+    own = {
+        key
+        for bank in own_banks
+        for key, (_id, removed) in _bank_rows(conn, bank, keys).items()
+        if not removed
+    }
+    result.own = sum(1 for key in keys if key in own)
+    return [e for e, key in zip(fresh, keys, strict=True) if key not in own]
 
 
 def _shared(conn: Connection, entry_id: int) -> bool:
