@@ -57,7 +57,11 @@ def _old_edit(name: str):  # type: ignore[no-untyped-def]
     return lambda image: Image.open(io.BytesIO(edit(image))).convert("RGB")
 
 
-def run_local(root: Path, limit: int | None, *, heldout: bool = False) -> dict[str, object]:
+def run_local(root: Path, limit: int | None, *, heldout: bool = False,
+              distractors: int = 0) -> dict[str, object]:
+    """`distractors`: synthetic pictures (bench/local_features_index.py's clustered ones, from
+    the dev set's descriptors) banked first, so the index answers in its words form, as a
+    large bank's would; their full sets are regenerated on demand, like database reads."""
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
     if heldout:
@@ -66,6 +70,13 @@ def run_local(root: Path, limit: int | None, *, heldout: bool = False) -> dict[s
         pictures = [(g, data) for g, _p, data in distinct_images(root)][:limit]
     edits = {name: _old_edit(name) for name in EDITS} | NEW_EDITS
     index = LocalFeatureIndex()
+    if distractors:
+        from local_features_index import dev_pool, synthetic
+
+        pool = dev_pool(root)
+        index = LocalFeatureIndex(lambda key: synthetic(pool, int(key)))
+        for n in range(distractors):
+            index.add_features(10_000_000 + n, synthetic(pool, n), key=str(n))
     bank_pdq: dict[str, str] = {}
     ids: dict[str, int] = {}
     degenerate: list[str] = []
@@ -106,7 +117,7 @@ def run_local(root: Path, limit: int | None, *, heldout: bool = False) -> dict[s
             hits = set(pdq_hits)
             if not pdq_hits:
                 start = time.process_time()
-                hits = {names[m.entry_id] for m in index.query_content(data)}
+                hits = {names.get(m.entry_id, "distractor") for m in index.query_content(data)}
                 fallback_ms.append(1000 * (time.process_time() - start))
             pdq_only[edit_name].append(group in pdq_hits)
             combined[edit_name].append(group in hits)
@@ -130,6 +141,8 @@ def run_local(root: Path, limit: int | None, *, heldout: bool = False) -> dict[s
 
     return {
         "set": "heldout" if heldout else str(root),
+        "distractors": distractors,
+        "index_form": index.form,
         "images": len(pictures),
         "banked": len(originals),
         "degenerate_images": degenerate,

@@ -333,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only run the bank-side crop augmentation experiment")
     parser.add_argument("--local", action="store_true",
                         help="PDQ alone vs PDQ + local features, every edit (bench/media_edits.py)")
+    parser.add_argument("--distractors", type=int, default=0,
+                        help="with --local: bank this many synthetic pictures first (the "
+                             "index's words form, as at scale)")
     parser.add_argument("--heldout", action="store_true",
                         help="with --local: the held-out set instead of --data")
     args = parser.parse_args(argv)
@@ -342,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.local or args.heldout:
         from local_robustness import run_local
 
-        result = run_local(args.data, args.limit, heldout=args.heldout)
+        result = run_local(args.data, args.limit, heldout=args.heldout,
+                           distractors=args.distractors)
     elif args.bank_crops:
         result = bank_crop_experiment(args.data, args.limit)
     else:

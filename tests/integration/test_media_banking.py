@@ -75,3 +75,32 @@ def test_a_cropped_repost_is_queued_with_local_feature_evidence(
     assert finding["signal_type"] == "orb" and finding["bank"] == "b"
     assert finding["evidence"]["local_match"]["inliers"] >= 14
     assert body["decision"]["action"] == "queue"
+
+
+def test_the_api_banks_an_uploaded_picture_and_refuses_bad_ones(client: TestClient) -> None:
+    admin = _headers(client, Role.ADMIN)
+    client.put("/v1/banks/b", headers=admin, json={"name": "b", "label": "TVEC1"})
+    picture = png(scene(91))
+    raw = client.post("/v1/banks/b/media?note=poster", headers=admin | {
+        "Content-Type": "image/png"}, content=picture)
+    assert raw.status_code == 201, raw.text
+    assert raw.json()["added"] == 2 and len(raw.json()["orb"]) == 64
+    upload = client.post("/v1/banks/b/media", headers=admin,
+                         files={"file": ("p.png", picture, "image/png")})
+    assert upload.status_code == 201 and upload.json()["already_present"] == 2
+    with client.app.state.runtime.engine.connect() as conn:  # type: ignore[attr-defined]
+        assert len(conn.execute(select(feature_sets)).all()) == 1
+
+    flat_picture = client.post("/v1/banks/b/media", headers=admin | {
+        "Content-Type": "image/png"}, content=png(flat((30, 30, 30))))
+    assert flat_picture.status_code == 400 and "too flat" in flat_picture.text
+    garbage = client.post("/v1/banks/b/media", headers=admin | {
+        "Content-Type": "image/jpeg"}, content=b"not a picture at all")
+    assert garbage.status_code == 400
+    wrong_type = client.post("/v1/banks/b/media", headers=admin, json={"x": 1})
+    assert wrong_type.status_code == 415
+    reviewer = client.post("/v1/banks/b/media", headers=_headers(client, Role.REVIEWER) | {
+        "Content-Type": "image/png"}, content=picture)
+    assert reviewer.status_code == 403
+    with client.app.state.runtime.engine.connect() as conn:  # type: ignore[attr-defined]
+        assert len(conn.execute(select(feature_sets)).all()) == 1

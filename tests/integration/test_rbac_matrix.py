@@ -38,6 +38,7 @@ ADMITTED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/v1/banks"): {A, R, L, AU},
     ("PUT", "/v1/banks/{name}"): {A},
     ("POST", "/v1/banks/{name}/entries"): {A},
+    ("POST", "/v1/banks/{name}/media"): {A},
     ("DELETE", "/v1/banks/entries/{entry_id}"): {A},
     ("POST", "/v1/banks/entries/{entry_id}/release"): {A},
     ("GET", "/v1/events"): {A, AU},

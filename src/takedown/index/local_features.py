@@ -1,23 +1,28 @@
-"""The `orb` index: every banked picture's descriptors in one faiss binary index, then RANSAC.
+"""The `orb` index: which banked pictures appear in a query picture, verified by RANSAC.
 
-A query picture's ~1,000 descriptors each look up their nearest banked descriptors (Hamming,
-sub-linear once the bank is large); the pictures that collect enough close pairs are verified
-geometrically (`takedown.signals.local_features.verify`), and only verified pictures are
-returned, with their evidence. So the index answers "which banked pictures appear in this one",
-not "which values lie within a distance", and it is exact only in the sense that every returned
-match is verified; a crop that loses too many keypoints is missed, never invented.
+Two forms, one answer (only geometrically verified pictures are returned, with evidence; a crop
+that loses too many keypoints is missed, never invented):
 
-Structure: below `IVF_FROM` descriptors an exact `IndexBinaryFlat`; from then on an
-`IndexBinaryIVF` with ~`LIST_LENGTH` descriptors per list, trained on what the bank holds and
-retrained each time it has grown `REGROW`-fold (so a lookup's cost stays flat as it grows).
-Additions are visible to the next query; removals are tombstones (also immediate) and the
-space is reclaimed by `compact()` when more than half the rows are dead. Nothing is pickled:
-a bank reloads from its stored feature sets.
+- **Flat** while the bank is small (below `WORDS_FROM` pictures): every banked descriptor in an
+  exact faiss `IndexBinaryFlat`; each query descriptor looks up its nearest banked ones and the
+  pictures that collect most distinctive pairs are verified.
+- **Words** from then on (`takedown.index.visual_words`): only `INDEXED` well-spread
+  descriptors of each banked picture are kept, as visual words in an inverted file; a query's
+  words vote (tf-idf) for the pictures sharing them, and the best `WORD_CANDIDATES` are
+  verified against their *full* feature sets, read through `resolve` (the database) with a
+  small cache. Nearest-neighbour search over all descriptors cost 237-713 ms per lookup and
+  extrapolated to 12-24 GB at 1M pictures; the words form is docs/hashing.md's answer to that.
+
+The vocabulary is trained on the bank when it switches form and again each time the bank has
+grown `REGROW`-fold, so words stay balanced as it grows. Additions are visible to the next
+query; removals are immediate (tombstones, reclaimed by `compact()`). Nothing is pickled: a bank
+reloads from its stored feature sets.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +30,7 @@ import faiss
 import numpy as np
 
 from takedown.index.base import Match
+from takedown.index.words_form import WordsForm, indexed_subset
 from takedown.signals.local_features import (
     MAX_DESCRIPTOR_DISTANCE,
     MIN_INLIERS,
@@ -35,23 +41,18 @@ from takedown.signals.local_features import (
     verify,
 )
 
-IVF_FROM = 200_000
-"""Descriptors (~800 banked pictures) above which the flat index becomes an IVF index."""
+WORDS_FROM = 1000
+"""Banked pictures from which the words form replaces the flat one (flat: ~700 x 256k Hamming
+comparisons per lookup at this size, still a few tens of milliseconds)."""
 NEIGHBOURS = 3
-"""Banked descriptors looked up per query descriptor."""
+"""Banked descriptors looked up per query descriptor (flat form)."""
 CANDIDATES = 6
 """Banked pictures verified per query, the ones with most close pairs (RANSAC is the cost)."""
-NPROBE = 12
 RATIO = 0.9
 MIN_DISTINCTIVE = 4
-LIST_LENGTH = 4000
-"""Descriptors per inverted list: a lookup scans ~NPROBE lists of this length per query
-descriptor whatever the bank size, so its cost stays flat while the bank grows (up to the
-coarse quantizer, which at 1M pictures should be an HNSW over the list centroids)."""
-TRAIN_PER_LIST = 64
 REGROW = 4
-"""The IVF form is retrained (rebuilt from the kept sets) each time the bank has grown this
-many times over since the last training: amortised O(1) per addition, lists stay short."""
+CACHE = 2048
+"""Full feature sets kept after verification (recently matched pictures are asked again)."""
 
 Resolver = Callable[[str], "FeatureSet | None"]
 
@@ -71,21 +72,23 @@ class LocalFeatureIndex:
 
     signal_type = "orb"
 
-    def __init__(self, resolve: Resolver | None = None, *, ivf_from: int = IVF_FROM,
-                 nprobe: int = NPROBE) -> None:
+    def __init__(self, resolve: Resolver | None = None, *, words_from: int = WORDS_FROM) -> None:
         self._resolve = resolve
-        self._ivf_from = ivf_from
-        self._nprobe = nprobe
+        self._words_from = words_from
         self._lock = threading.Lock()
-        self._reset()
+        self._cache: OrderedDict[int, FeatureSet] = OrderedDict()
+        self._keys: dict[int, str] = {}
+        """Entry -> the digest its full set is resolved by (words form, resolvable entries)."""
+        self._kept: dict[int, FeatureSet] = {}
+        """Entry -> full set, for every entry while flat, for inline values in the words form."""
+        self._flat_keys: dict[int, str] = {}
+        self._reset_flat()
+        self._words: WordsForm | None = None
 
-    def _reset(self) -> None:
+    def _reset_flat(self) -> None:
         self._faiss: faiss.IndexBinary = faiss.IndexBinaryFlat(256)
-        self._ivf = False
-        self._trained_at = 0
         self._owner = np.full(1024, -1, dtype=np.int64)
         self._rows = 0
-        self._sets: dict[int, FeatureSet] = {}
         self._offsets: dict[int, int] = {}
         self._dead_rows = 0
 
@@ -98,24 +101,43 @@ class LocalFeatureIndex:
         features = self._features(value)
         if features is None or features.degenerate:
             return
-        self.add_features(entry_id, features)
+        key = None if value.startswith("orb1:") else value
+        self.add_features(entry_id, features, key=key)
 
     def add_many(self, entry_ids: Sequence[int], values: Sequence[str]) -> None:
         for entry_id, value in zip(entry_ids, values, strict=True):
             self.add(entry_id, value)
 
-    def add_features(self, entry_id: int, features: FeatureSet) -> None:
+    def add_features(self, entry_id: int, features: FeatureSet, *, key: str | None = None) -> None:
+        """Bank `features` under `entry_id`; `key`, when given, is what `resolve` turns back
+        into the full set, so the words form need not keep it in memory."""
         with self._lock:
             entry_id = int(entry_id)
-            if entry_id in self._sets:
-                self._tombstone(entry_id)
-            self._append(entry_id, features)
-            if not self._ivf and self._faiss.ntotal >= self._ivf_from:
-                self._to_ivf()
-            elif self._ivf and self._faiss.ntotal >= REGROW * self._trained_at:
-                self._compact()  # retrain with more lists, so list length stays ~LIST_LENGTH
+            if self._known(entry_id):
+                self._forget(entry_id)
+            if self._words is None:
+                self._kept[entry_id] = features
+                if key is not None:
+                    self._flat_keys[entry_id] = key
+                self._append_flat(entry_id, features)
+                if len(self._kept) >= self._words_from:
+                    self._to_words()
+                return
+            self._remember(entry_id, features, key)
+            self._words.add(entry_id, features.descriptors[indexed_subset(features)])
+            if len(self._words) >= REGROW * self._words.trained_at:
+                self._words.retrain()
 
-    def _append(self, entry_id: int, features: FeatureSet) -> None:
+    def _known(self, entry_id: int) -> bool:
+        return entry_id in self._kept or entry_id in self._keys
+
+    def _remember(self, entry_id: int, features: FeatureSet, key: str | None) -> None:
+        if key is not None and self._resolve is not None:
+            self._keys[entry_id] = key
+        else:
+            self._kept[entry_id] = features
+
+    def _append_flat(self, entry_id: int, features: FeatureSet) -> None:
         """Rows of the faiss index are owned by entry ids (-1: tombstoned); amortised growth."""
         end = self._rows + len(features)
         if end > self._owner.shape[0]:
@@ -125,45 +147,53 @@ class LocalFeatureIndex:
         self._owner[self._rows:end] = entry_id
         self._offsets[entry_id] = self._rows
         self._rows = end
-        self._sets[entry_id] = features
         self._faiss.add(np.ascontiguousarray(features.descriptors))
 
-    def _to_ivf(self) -> None:
-        """Retrain as IVF on every descriptor held now (once, at the size threshold)."""
-        count = int(self._faiss.ntotal)
-        vectors = np.vstack([self._faiss.reconstruct_n(0, count)])
-        nlist = max(64, count // LIST_LENGTH)
-        quantizer = faiss.IndexBinaryFlat(256)
-        ivf = faiss.IndexBinaryIVF(quantizer, 256, nlist)
-        self._quantizer = quantizer  # faiss does not own it: keep it alive with the index
-        sample = vectors[np.random.default_rng(0).permutation(count)[: nlist * TRAIN_PER_LIST]]
-        ivf.train(sample)
-        ivf.add(vectors)
-        ivf.nprobe = self._nprobe
-        self._faiss, self._ivf, self._trained_at = ivf, True, count
+    def _to_words(self) -> None:
+        """Switch form: vocabulary trained on every descriptor held (the full sets: plenty of
+        samples), then only each picture's indexed subset is kept."""
+        kept = self._kept
+        training = np.vstack([f.descriptors for f in kept.values()])
+        words = WordsForm(training)
+        for entry_id, features in kept.items():
+            words.add(entry_id, features.descriptors[indexed_subset(features)])
+        words.trained_at = len(words)
+        self._words, self._kept = words, {}
+        self._reset_flat()
+        for entry_id, features in kept.items():
+            self._remember(entry_id, features, self._flat_keys.pop(entry_id, None))
+        self._flat_keys.clear()
 
     def remove(self, entry_id: int) -> bool:
         with self._lock:
-            if int(entry_id) not in self._sets:
+            if not self._known(int(entry_id)):
                 return False
-            self._tombstone(int(entry_id))
-            if self._dead_rows > max(1000, self._rows // 2):
-                self._compact()
+            self._forget(int(entry_id))
             return True
 
-    def _tombstone(self, entry_id: int) -> None:
-        features = self._sets.pop(entry_id)
+    def _forget(self, entry_id: int) -> None:
+        self._cache.pop(entry_id, None)
+        self._keys.pop(entry_id, None)
+        self._flat_keys.pop(entry_id, None)
+        features = self._kept.pop(entry_id, None)
+        if self._words is not None:
+            self._words.remove(entry_id)
+            return
+        assert features is not None
         start = self._offsets.pop(entry_id)
         self._owner[start:start + len(features)] = -1
         self._dead_rows += len(features)
+        if self._dead_rows > max(1000, self._rows // 2):
+            self._compact()
 
     def _compact(self) -> None:
-        live = list(self._sets.items())
-        self._reset()
+        if self._words is not None:
+            self._words.retrain()
+            return
+        live = list(self._kept.items())
+        self._reset_flat()
         for entry_id, features in live:
-            self._append(entry_id, features)
-        if self._faiss.ntotal >= self._ivf_from:
-            self._to_ivf()
+            self._append_flat(entry_id, features)
 
     def compact(self) -> None:
         with self._lock:
@@ -174,27 +204,53 @@ class LocalFeatureIndex:
         if query.degenerate:
             return []
         with self._lock:
-            if not self._sets:
-                return []
-            k = min(NEIGHBOURS, int(self._faiss.ntotal))
-            distances, rows = self._faiss.search(np.ascontiguousarray(query.descriptors), k)
-            owners = np.where(rows >= 0, self._owner[np.clip(rows, 0, None)], -1)
-            close = (distances <= MAX_DESCRIPTOR_DISTANCE) & (owners >= 0)
-            query_idx = np.repeat(np.arange(rows.shape[0]), k).reshape(rows.shape)[close]
-            hit_rows, hit_owner = rows[close], owners[close]
-            if hit_owner.size == 0:
-                return []
-            ranked = _rank(distances, owners, close, query_idx, hit_owner, limit)
-            work = [(e, self._sets[e], self._offsets[e]) for e in ranked]
+            if self._words is not None:
+                work = [(e, self._full(e)) for e in self._words.candidates(query.descriptors)]
+                pairs = [_nearest_pairs(query, banked) for _e, banked in work if banked]
+                work = [(e, b) for e, b in work if b]
+            else:
+                work, pairs = self._flat_candidates(query, limit)
         found: list[FeatureMatch] = []
-        for entry_id, banked, offset in work:
-            mine = hit_owner == entry_id
-            pairs = _one_per_query(query_idx[mine], hit_rows[mine] - offset,
-                                   distances[close][mine])
-            result = verify(query, banked, pairs)
+        for (entry_id, banked), candidate in zip(work, pairs, strict=True):
+            assert banked is not None
+            result = verify(query, banked, candidate)
             if result is not None:
                 found.append(FeatureMatch(entry_id, result))
         return sorted(found, key=lambda m: (m.distance, m.entry_id))
+
+    def _full(self, entry_id: int) -> FeatureSet | None:
+        kept = self._kept.get(entry_id) or self._cache.get(entry_id)
+        if kept is not None:
+            self._cache.move_to_end(entry_id) if entry_id in self._cache else None
+            return kept
+        key = self._keys.get(entry_id)
+        features = self._resolve(key) if key is not None and self._resolve else None
+        if features is not None:
+            self._cache[entry_id] = features
+            if len(self._cache) > CACHE:
+                self._cache.popitem(last=False)
+        return features
+
+    def _flat_candidates(self, query: FeatureSet, limit: int
+                         ) -> tuple[list[tuple[int, FeatureSet | None]], list[np.ndarray]]:
+        if not self._kept:
+            return [], []
+        k = min(NEIGHBOURS, int(self._faiss.ntotal))
+        distances, rows = self._faiss.search(np.ascontiguousarray(query.descriptors), k)
+        owners = np.where(rows >= 0, self._owner[np.clip(rows, 0, None)], -1)
+        close = (distances <= MAX_DESCRIPTOR_DISTANCE) & (owners >= 0)
+        query_idx = np.repeat(np.arange(rows.shape[0]), k).reshape(rows.shape)[close]
+        hit_rows, hit_owner = rows[close], owners[close]
+        if hit_owner.size == 0:
+            return [], []
+        work: list[tuple[int, FeatureSet | None]] = []
+        pairs = []
+        for entry_id in _rank(distances, owners, close, query_idx, hit_owner, limit):
+            mine = hit_owner == entry_id
+            pairs.append(_one_per_query(query_idx[mine], hit_rows[mine] - self._offsets[entry_id],
+                                        distances[close][mine]))
+            work.append((entry_id, self._kept[entry_id]))
+        return work, pairs
 
     def query(self, value: str, threshold: int = THRESHOLD) -> list[Match]:
         features = FeatureSet.from_value(value)
@@ -207,15 +263,40 @@ class LocalFeatureIndex:
     def query_content(self, data: bytes) -> list[FeatureMatch]:
         """Extract a query picture's features and look them up: the on-demand path the
         matcher takes only for images no cheaper signal matched, so those cost nothing extra."""
-        if not self._sets:
+        if not len(self):
             return []
         return self.query_features(features_from_bytes(data))
 
+    @property
+    def form(self) -> str:
+        return "words" if self._words is not None else "flat"
+
+    def memory_bytes(self) -> int:
+        """What the index holds in memory, from its arrays (the bench's figure)."""
+        kept = sum(len(f) * 36 for f in self._kept.values())
+        keys = len(self._keys) * (64 + 49 + 40)  # str body + header, dict slot
+        if self._words is not None:
+            return kept + keys + self._words.nbytes()
+        return kept + keys + int(self._faiss.ntotal) * 32 + self._owner.nbytes
+
     def descriptor_count(self) -> int:
+        if self._words is not None:
+            return self._words.indexed()
         return int(self._faiss.ntotal) - self._dead_rows
 
     def __len__(self) -> int:
-        return len(self._sets)
+        return len(self._kept) + len(self._keys)
+
+
+def _nearest_pairs(query: FeatureSet, banked: FeatureSet) -> np.ndarray:
+    """Mutual nearest pairs within `MAX_DESCRIPTOR_DISTANCE`, by one faiss scan (cheaper than
+    OpenCV's cross-checked brute force, which scans both ways)."""
+    flat = faiss.IndexBinaryFlat(256)
+    flat.add(np.ascontiguousarray(banked.descriptors))
+    distances, nearest = flat.search(np.ascontiguousarray(query.descriptors), 1)
+    distances, nearest = distances.ravel(), nearest.ravel()
+    close = np.flatnonzero((distances <= MAX_DESCRIPTOR_DISTANCE) & (nearest >= 0))
+    return _one_per_query(close, nearest[close], distances[close])
 
 
 def _rank(distances: np.ndarray, owners: np.ndarray, close: np.ndarray, query_idx: np.ndarray,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from media_pictures import caption_band, crop, png, scene
 from takedown.index.factory import make_index
 from takedown.index.local_features import LocalFeatureIndex
+from takedown.index.words_form import INDEXED
 from takedown.signals.local_features import BANK_FEATURES, FeatureSet, features_from_bytes
 
 PICTURES = [scene(seed) for seed in range(20, 26)]
@@ -36,16 +37,39 @@ def test_remove_and_add_are_visible_to_the_next_query() -> None:
     assert [m.entry_id for m in index.query_content(query)] == [7]
 
 
-def test_the_ivf_form_answers_like_the_flat_one() -> None:
-    index = _filled(ivf_from=1000, nprobe=16)
-    assert index.descriptor_count() == sum(len(b) for b in BANKED)
+def test_the_words_form_answers_like_the_flat_one() -> None:
+    index = _filled(words_from=6)
+    assert index.form == "words" and index.descriptor_count() <= 6 * INDEXED
     for n, picture in enumerate(PICTURES):
         assert [m.entry_id for m in index.query_content(png(crop(picture, 0.1)))] == [100 + n]
     for n in range(4):
         index.remove(100 + n)
     index.compact()
     assert len(index) == 2
+    assert index.query_content(png(crop(PICTURES[1], 0.1))) == []
     assert [m.entry_id for m in index.query_content(png(crop(PICTURES[5], 0.1)))] == [105]
+
+
+def test_the_words_form_reads_full_sets_through_the_resolver_only_for_candidates() -> None:
+    stored = {b.digest(): b for b in BANKED}
+    asked: list[str] = []
+
+    def resolve(digest: str) -> FeatureSet | None:
+        asked.append(digest)
+        return stored.get(digest)
+
+    index = LocalFeatureIndex(resolve, words_from=2)
+    for n, banked in enumerate(BANKED):
+        index.add(100 + n, banked.digest())
+    asked.clear()
+    assert index.memory_bytes() < sum(len(b.encode()) for b in BANKED) / 2
+    found = index.query_content(png(caption_band(crop(PICTURES[4], 0.1))))
+    assert [m.entry_id for m in found] == [104]
+    assert BANKED[4].digest() in asked
+    index.remove(104)
+    assert index.query_content(png(crop(PICTURES[4], 0.1))) == []
+    index.add(9, BANKED[4].digest())
+    assert [m.entry_id for m in index.query_content(png(crop(PICTURES[4], 0.1)))] == [9]
 
 
 def test_query_protocol_and_resolved_digests() -> None:
@@ -66,17 +90,18 @@ def test_a_flat_query_finds_nothing() -> None:
     assert _filled().query_features(empty) == []
 
 
-def test_a_growing_ivf_index_is_retrained_and_still_finds_its_pictures() -> None:
+def test_a_growing_words_index_is_retrained_and_still_finds_its_pictures() -> None:
     import numpy as np
 
     rng = np.random.default_rng(0)
-    index = LocalFeatureIndex(ivf_from=600)
+    index = LocalFeatureIndex(words_from=2)
     index.add_features(1, BANKED[1])
     trained = []
     for n in range(12):
         noise = FeatureSet(640, 480, rng.uniform(0, 600, (256, 2)).astype(np.float32),
                            rng.integers(0, 256, (256, 32), dtype=np.uint8))
         index.add_features(1000 + n, noise)
-        trained.append(index._trained_at)  # noqa: SLF001 - the retraining is the point
-    assert len(set(trained) - {0}) >= 2  # trained at ~600 descriptors, again after 4x growth
+        if index._words is not None:  # noqa: SLF001 - the retraining is the point
+            trained.append(index._words.trained_at)  # noqa: SLF001
+    assert len(set(trained)) >= 2  # trained at the switch, again after 4x growth
     assert [m.entry_id for m in index.query_content(png(crop(PICTURES[1], 0.1)))] == [1]

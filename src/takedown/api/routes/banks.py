@@ -1,4 +1,4 @@
-"""Banks: create and list labelled hash lists, add and remove entries."""
+"""Banks: create and list labelled hash lists, add and remove entries, bank pictures."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from takedown.api.auth import require
 from takedown.core.banks import Bank, BankKind
-from takedown.core.errors import InvalidInput
+from takedown.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from takedown.core.taxonomy import parse_label
 from takedown.services import flood
+from takedown.services.media_banking import bank_picture
 from takedown.storage import banks as bank_store
 from takedown.storage.keys import Principal, Role
 
@@ -108,6 +110,42 @@ def add_entries(
         )
     runtime.follower.poll()
     return {"added": added, "already_present": present}
+
+
+@router.post("/{name}/media", status_code=201, summary="Bank a picture (PDQ + local features)")
+async def add_media(
+    name: str, request: Request, principal: Principal = Depends(require(Role.ADMIN))
+) -> dict[str, object]:
+    """The picture itself, not hashes computed elsewhere: the server extracts PDQ and the `orb`
+    feature set the same way detection does, and refuses flat pictures (400) rather than bank
+    an entry that would match anything flat. Body: the image bytes (`image/*`) or multipart
+    with a `file` part and an optional `note` field."""
+    runtime = request.app.state.runtime
+    limit = runtime.settings.max_item_bytes
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    note = request.query_params.get("note")
+    if content_type.startswith("image/"):
+        data = await request.body()
+    elif content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("multipart upload needs a 'file' part")
+        data = await upload.read(limit + 1)
+        field = form.get("note")
+        note = field if isinstance(field, str) and field else note
+    else:
+        raise UnsupportedMediaType(
+            f"unsupported content type {content_type or '(none)'!r}",
+            hint="send the picture as image/* or multipart/form-data with a 'file' part",
+        )
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the picture is over the {limit}-byte limit")
+    result = await run_in_threadpool(
+        bank_picture, runtime.engine, name, data, note=note, actor=principal.actor
+    )
+    runtime.follower.poll()
+    return result.to_json()
 
 
 @router.delete("/entries/{entry_id}", status_code=204)

@@ -1,0 +1,141 @@
+"""The `orb` index's words form: one row per banked picture, its indexed descriptors as visual
+words in an inverted file, and the vote that picks the candidates RANSAC verifies.
+
+Why a separate form: nearest-neighbour search over every banked descriptor does not scale to a
+million pictures (docs/hashing.md); counting shared rare words does, at ~1 KB per picture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from takedown.index.visual_words import InvertedFile, Vocabulary
+from takedown.signals.local_features import GRID, FeatureSet
+
+INDEXED = 64
+"""Descriptors per banked picture in the words form: the strongest four of each grid cell,
+then the strongest overall (32 found 4 of 12 captioned crops among 5k clustered distractors,
+64 found 11 of 12); the full set (256) is read only for verification."""
+WORD_CANDIDATES = 10
+MIN_SHARED_WORDS = 2
+STOP_WORD_FACTOR = 40
+"""Lists longer than this many times the average are skipped: they hold the descriptors every
+picture has (flat gradients, text strokes) and cost most of the votes for least evidence."""
+def indexed_subset(features: FeatureSet) -> np.ndarray:
+    """Indices of the `INDEXED` descriptors a banked picture is retrieved by: the strongest
+    four per cell of a 4x4 grid (sets are stored strongest first), then the strongest left."""
+    if len(features) <= INDEXED:
+        return np.arange(len(features))
+    cells = (np.minimum(GRID - 1, (features.points[:, 0] * GRID / features.width).astype(int))
+             * GRID
+             + np.minimum(GRID - 1, (features.points[:, 1] * GRID / features.height).astype(int)))
+    per_cell = INDEXED // (GRID * GRID)
+    order = np.argsort(cells, kind="stable")
+    rank = np.empty_like(order)
+    sorted_cells = cells[order]
+    first = np.searchsorted(sorted_cells, sorted_cells)
+    rank[order] = np.arange(order.shape[0]) - first
+    chosen = np.flatnonzero(rank < per_cell)
+    rest = np.setdiff1d(np.arange(len(features)), chosen)[: INDEXED - chosen.shape[0]]
+    return np.sort(np.concatenate([chosen, rest]))
+
+
+class WordsForm:
+    """The words form's state: rows (one per picture), their indexed descriptors (kept for
+    retraining), the vocabulary and the inverted file."""
+
+    def __init__(self, training: np.ndarray) -> None:
+        self._descriptors = np.zeros((1024, INDEXED, 32), dtype=np.uint8)
+        self._lengths = np.zeros(1024, dtype=np.int16)
+        self._distinct = np.ones(1024, dtype=np.float32)
+        self._entry_of = np.full(1024, -1, dtype=np.int64)
+        self._row_of: dict[int, int] = {}
+        self._rows = 0
+        self._train(training)
+
+    def _train(self, training: np.ndarray) -> None:
+        self.vocabulary = Vocabulary.train(training)
+        self.file = InvertedFile(self.vocabulary.size)
+        self.trained_at = max(1, len(self._row_of))
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    def indexed(self) -> int:
+        return int(self._lengths[: self._rows][self._entry_of[: self._rows] >= 0].sum())
+
+    def add(self, entry_id: int, descriptors: np.ndarray) -> None:
+        row = self._rows
+        if row == self._entry_of.shape[0]:
+            size = 2 * row
+            self._descriptors = _grow(self._descriptors, size)
+            self._lengths = _grow(self._lengths, size)
+            self._distinct = _grow(self._distinct, size, 1)
+            self._entry_of = _grow(self._entry_of, size, -1)
+        self._descriptors[row, : descriptors.shape[0]] = descriptors
+        self._lengths[row] = descriptors.shape[0]
+        self._entry_of[row] = entry_id
+        self._row_of[entry_id] = row
+        self._rows += 1
+        words = self.vocabulary.assign(descriptors)
+        self._distinct[row] = np.unique(words).shape[0]
+        self.file.add(row, words)
+
+    def remove(self, entry_id: int) -> None:
+        row = self._row_of.pop(entry_id)
+        self._entry_of[row] = -1
+
+    def retrain(self) -> None:
+        """New vocabulary from the live rows' descriptors; dead rows are dropped."""
+        live = np.flatnonzero(self._entry_of[: self._rows] >= 0)
+        descriptors, lengths = self._descriptors[live], self._lengths[live]
+        entries = self._entry_of[live]
+        mask = np.arange(INDEXED)[None, :] < lengths[:, None]
+        flat = descriptors[mask]
+        self._row_of = {int(e): n for n, e in enumerate(entries)}
+        self._descriptors[: live.shape[0]] = descriptors
+        self._lengths[: live.shape[0]] = lengths
+        self._entry_of[: live.shape[0]] = entries
+        self._entry_of[live.shape[0]: self._rows] = -1
+        self._rows = live.shape[0]
+        self._train(flat)
+        rows = np.repeat(np.arange(live.shape[0]), lengths.astype(np.int64))
+        words = self.vocabulary.assign(flat)
+        pairs = np.unique(rows * self.vocabulary.size + words)
+        self._distinct[: self._rows] = np.maximum(
+            1, np.bincount(pairs // self.vocabulary.size, minlength=self._rows))
+        self.file.add_bulk(rows, words)
+
+    def candidates(self, query: np.ndarray) -> list[int]:
+        """Entries whose indexed words the query shares most, best first: idf-weighted
+        votes over the square root of the picture's distinct words, so pictures with many
+        different words (dense texture) do not collect votes from every query."""
+        self.file.merge() if self.file.postings() < 20_000 else None
+        words = np.unique(self.vocabulary.assign(query))
+        average = max(1.0, self.file.postings() / self.vocabulary.size)
+        rows, which = self.file.lookup(words, int(STOP_WORD_FACTOR * average) + 16)
+        if rows.shape[0] == 0:
+            return []
+        frequency = self.file.frequency(words)[which]
+        weight = np.log1p(self._rows / np.maximum(1, frequency))
+        scores = np.bincount(rows, weight, minlength=self._rows) / np.sqrt(
+            self._distinct[: self._rows])
+        shared = np.bincount(rows, minlength=self._rows)
+        scores[(shared < MIN_SHARED_WORDS) | (self._entry_of[: self._rows] < 0)] = 0
+        at = scores[rows]
+        take = min(at.shape[0], WORD_CANDIDATES * INDEXED)
+        floor = np.partition(at, at.shape[0] - take)[at.shape[0] - take]
+        top = np.unique(rows[(at >= floor) & (at > 0)])
+        best = top[np.argsort(-scores[top], kind="stable")[:WORD_CANDIDATES]]
+        return [int(e) for e in self._entry_of[best]]
+
+    def nbytes(self) -> int:
+        used = self._rows
+        return (used * (INDEXED * 32 + 2 + 8) + len(self._row_of) * 100
+                + self.file.nbytes())
+
+
+def _grow(array: np.ndarray, size: int, fill: int = 0) -> np.ndarray:
+    grown = np.full((size, *array.shape[1:]), fill, dtype=array.dtype)
+    grown[: array.shape[0]] = array
+    return grown
