@@ -85,9 +85,9 @@ def syria_statements(root: Path) -> list[Example]:
         group = f"sy:{org}"
         out.append(Example(text[:WHOLE_MAX], label, "ar", "syria_statements", group))
         out += [Example(p, label, "ar", "syria_statements", group) for p in passages(text)]
-    rows = list({ex.text: ex for ex in out}.values())
-    other = _capped([e for e in rows if e.label != "tvec"], OTHER_CAP)
-    return [e for e in rows if e.label == "tvec"] + other
+    unique = list({ex.text: ex for ex in out}.values())
+    other = _capped([e for e in unique if e.label != "tvec"], OTHER_CAP)
+    return [e for e in unique if e.label == "tvec"] + other
 
 
 LOADERS = (syria_statements,)
