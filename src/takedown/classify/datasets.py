@@ -250,18 +250,22 @@ LOADERS = (fifth_tribe, ag_news, saudi_news, gnad, conan, mlma, stormfront, hate
 """The original corpora; `movements.LOADERS` adds the far-right and Arabic ISIS sets."""
 
 
-def load_all(root: Path) -> list[Example]:
-    """Every source, weak-labelled; a missing corpus is a clear error, not a silent gap."""
+def load_all(root: Path, extra: Path | None = None) -> list[Example]:
+    """Every source, weak-labelled; a missing corpus is a clear error, not a silent gap.
+
+    `extra`: a folder of texts the repository may not carry (`statements`); without one,
+    those rows are simply absent."""
     if not (root / "isis-fanboy-tweets-fifthtribe").is_dir():
         raise InvalidInput(
             f"{root} does not hold the shared corpora",
             hint="pass --data pointing at the shared data folder (with */SOURCE.md)",
         )
-    from takedown.classify import movements
+    from takedown.classify import movements, statements
 
     examples: list[Example] = []
     for loader in (*LOADERS, *movements.LOADERS):
         examples += loader(root)
+    examples += statements.load_extra(statements.extra_root(extra))
     return [_with_category(ex) for ex in examples]
 
 

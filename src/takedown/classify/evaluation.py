@@ -104,8 +104,10 @@ def throughput(classifier: TieredClassifier, texts: list[str]) -> dict[str, floa
     return {"fast_tier": fast, "langid": langid, "encoder": encoder}
 
 
-def evaluate(classifier: TieredClassifier, data_dir: Path, *, cache_dir: Path) -> dict[str, Any]:
-    rows = split(load_all(data_dir))["test"]
+def evaluate(
+    classifier: TieredClassifier, data_dir: Path, *, cache_dir: Path, extra: Path | None = None
+) -> dict[str, Any]:
+    rows = split(load_all(data_dir, extra))["test"]
     y = _labels(rows)
     cache = EmbeddingCache(cache_dir / f"{classifier.encoder.name}.npz")
     scorer = TieredScorer(classifier, cache)

@@ -4,18 +4,21 @@ The first corpora taught the model the 2015 ISIS-supporter milieu on Twitter; th
 other half of the mission (far-right / neo-Nazi movements) and a second Arabic collection:
 
 - `farright_telegram`: posts authored by official channels of Active Club, Patriot Front and
-  Der III. Weg (en/de). Channel labels are provenance: `weak_labels.farright_post_label` calls
-  posts without a word of the movement's message `other` (gym, hikes, jokes); per-channel caps
-  stop one template dominating. Split group: the channel; the two channels with over a
-  thousand posts (half of all rows, and the only large German one) are split in blocks of
-  consecutive posts instead, so neither language's far-right propaganda is wholly in one split.
+  Der III. Weg (en/de). Channel labels are provenance, so every post is annotated on its own
+  (`post_annotations.FARRIGHT_FILE`: T/N/C/O/U and a TVEC category); a post without one falls
+  back to `weak_labels.farright_post_label`, which calls posts without a word of the
+  movement's message `other` (gym, hikes, jokes). Per-channel caps stop one template
+  dominating. Split group: the channel; the two channels with over a thousand posts (half of
+  all rows, and the only large German one) are split in blocks of consecutive posts instead,
+  so neither language's far-right propaganda is wholly in one split.
 - `latent_hatred`: tweets from US hate-group accounts and followers; implicit *threatening*
   and *incitement* -> `tvec` (categories in `weak_labels.LATENT_HATRED_CATEGORIES`), the rest
   -> `other`. Explicit hate was left out by the curators. No account ids: one row per group.
 - `gab`: the Gab Hate Corpus; *call for violence* -> `tvec` (TVEC8), the rest -> `other`.
   Held out entirely (`datasets.HOLDOUT_SOURCES`): test only, never trained on.
-- `alfifi`: Arabic tweets from pro-ISIS accounts (-> `tvec`) vs generic Arabic tweets
-  (-> `other`). Account-level provenance; no account ids: one row per group.
+- `alfifi`: Arabic tweets from pro-ISIS accounts vs generic Arabic tweets, each annotated on its
+  own (`post_annotations.ALFIFI_FILE`); an unannotated tweet falls back to its account side
+  (pro-ISIS -> `tvec`, else `other`). No account ids: one row per group.
 
 None of these texts is in the repository: they are read from the shared data folder.
 """
@@ -28,12 +31,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from takedown.classify import weak_labels
+from takedown.classify import post_annotations, weak_labels
 from takedown.classify.datasets import SEED, Example, _capped, _csv_rows
 
 MOVEMENTS: dict[str, str] = {
     "fifthtribe": "jihadist",
     "alfifi": "jihadist",
+    "syria_statements": "jihadist",
     "farright_telegram": "far-right",
     "latent_hatred": "far-right",
     "gab": "far-right",
@@ -45,6 +49,9 @@ BLOCK_POSTS = 150
 """Consecutive posts per split group in a channel too large to be one group."""
 LARGE_CHANNEL = 1000
 OTHER_CAP = 3000
+UNCLEAR = "unclear"
+"""Placeholder label of a post its annotator could not judge: kept through the per-channel
+caps (so the capped sample is the one that was annotated), then dropped."""
 
 
 def movement_of(source: str) -> str:
@@ -75,13 +82,17 @@ def farright_telegram(root: Path) -> list[Example]:
             match = re.search(r"/(\d+)$", row["source"])
             post = int(match.group(1)) if match else 0
             group = f"tg:{channel}:{post // BLOCK_POSTS}"
-        label = weak_labels.farright_post_label(row["text"])
-        ex = Example(row["text"], label, row["lang"], "farright_telegram", group)
+        note = post_annotations.lookup(post_annotations.FARRIGHT_FILE, row["text"])
+        if note is None:
+            label, category = weak_labels.farright_post_label(row["text"]), ""
+        else:
+            label, category = note.label or UNCLEAR, note.category
+        ex = Example(row["text"], label, row["lang"], "farright_telegram", group, category)
         by_channel.setdefault(channel, []).append(ex)
     out: list[Example] = []
     for channel, examples in sorted(by_channel.items()):
         out += _capped(examples, weak_labels.FARRIGHT_CAPS.get(channel, 10_000))
-    return out
+    return [ex for ex in out if ex.label != UNCLEAR]
 
 
 def latent_hatred(root: Path) -> list[Example]:
@@ -114,9 +125,14 @@ def gab(root: Path) -> list[Example]:
 def alfifi(root: Path) -> list[Example]:
     out = []
     for row in _rows(root, "alfifi_arabic_isis_tweets"):
-        label = "tvec" if row["label"] == "P" else "other"
-        out.append(Example(row["text"], label, "ar", "alfifi", _row_group("af", row["text"])))
-    return _capped(out, 10_000)
+        note = post_annotations.lookup(post_annotations.ALFIFI_FILE, row["text"])
+        if note is None:
+            label, category = ("tvec" if row["label"] == "P" else "other"), ""
+        else:
+            label, category = note.label or UNCLEAR, note.category
+        group = _row_group("af", row["text"])
+        out.append(Example(row["text"], label, "ar", "alfifi", group, category))
+    return [ex for ex in _capped(out, 10_000) if ex.label != UNCLEAR]
 
 
 LOADERS = (farright_telegram, latent_hatred, gab, alfifi)

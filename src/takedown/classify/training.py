@@ -195,10 +195,15 @@ def data_fingerprint(examples: Sequence[Example]) -> str:
 
 
 def train(
-    data_dir: Path, out_dir: Path, *, cache_dir: Path, log: Any = sys.stderr
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    cache_dir: Path,
+    log: Any = sys.stderr,
+    extra: Path | None = None,
 ) -> TrainingResult:
-    """Weak-label and split the shared corpora, then fit and write the model."""
-    examples = load_all(data_dir)
+    """Weak-label and split the shared corpora (and any extra folder), fit, write the model."""
+    examples = load_all(data_dir, extra)
     parts = split(examples)
     cache = EmbeddingCache(cache_dir / f"{ENCODER_NAME}.npz")
     return fit_model(parts, out_dir, cache=cache, version=data_fingerprint(examples), log=log)

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from takedown.core.errors import InvalidInput
 
 BATCH = 256
+EXTRA_HELP = "folder of texts kept out of the repository ($TAKEDOWN_EXTRA_DATA; docs/annotation.md)"
 MAX_LINE_CHARS = 1_000_000
 
 
@@ -31,6 +32,7 @@ def default_data_dir() -> Path:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     model = subparsers.add_parser("model", help="train and evaluate the text classifier")
     verbs = model.add_subparsers(dest="model_command", metavar="VERB")
+
     def model_help(args: argparse.Namespace) -> int:
         model.print_help(sys.stderr)
         return 2
@@ -41,12 +43,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--data", type=Path, default=None, help="shared data folder")
     train.add_argument("--out", type=Path, default=None, help="model folder to write")
     train.add_argument("--cache", type=Path, default=None, help="embedding cache folder")
+    train.add_argument("--extra-data", type=Path, default=None, help=EXTRA_HELP)
     train.set_defaults(func=run_train)
 
     evaluate = verbs.add_parser("evaluate", help="score the model on its held-out test split")
     evaluate.add_argument("--data", type=Path, default=None, help="shared data folder")
     evaluate.add_argument("--model", type=Path, default=None, help="model folder")
     evaluate.add_argument("--cache", type=Path, default=None, help="embedding cache folder")
+    evaluate.add_argument("--extra-data", type=Path, default=None, help=EXTRA_HELP)
     evaluate.add_argument("--write-docs", action="store_true", help="regenerate docs/evaluation.md")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.set_defaults(func=run_evaluate)
@@ -74,6 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
         args.data or default_data_dir(),
         args.out or default_model_dir(),
         cache_dir=args.cache or default_cache_dir(),
+        extra=args.extra_data,
     )
     print(json.dumps({"model_dir": str(result.model_dir), **result.config.to_json()}, indent=2))
     return 0
@@ -87,7 +92,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     classifier = TieredClassifier.load(args.model)
     figures = evaluate(
-        classifier, args.data or default_data_dir(), cache_dir=args.cache or default_cache_dir()
+        classifier,
+        args.data or default_data_dir(),
+        cache_dir=args.cache or default_cache_dir(),
+        extra=args.extra_data,
     )
     if args.write_docs:
         repo = Path(__file__).resolve().parents[3]

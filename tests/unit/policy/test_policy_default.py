@@ -50,6 +50,20 @@ def test_threat_to_life_escalates_even_beside_an_exact_match():
     assert decision.priority > decide(bank_finding(signal_type="sha256")).priority
 
 
+def test_weak_classifier_threat_is_queued_not_escalated():
+    weak = decide(classifier_finding("TVEC2", score=0.35), kind=ContentKind.TEXT)
+    assert weak.action is ActionKind.QUEUE
+    assert weak.provenance.rule == "threat-possible"
+    assert weak.label == "TVEC2" and "possible threat" in weak.grounds
+    listed = decide(bank_finding("TVEC2", signal_type="pdq", distance=30))
+    assert listed.action is ActionKind.ESCALATE
+    beside_copy = decide(
+        bank_finding("TVEC7", signal_type="sha256", distance=0),
+        classifier_finding("TVEC2", score=0.35),
+    )
+    assert beside_copy.action is ActionKind.REMOVE
+
+
 def test_classifier_alone_is_reviewed_never_removed():
     high = decide(classifier_finding("TVEC8", score=0.99), kind=ContentKind.TEXT)
     assert high.action is ActionKind.QUEUE

@@ -157,8 +157,10 @@ def test_default_policy_never_removes_on_a_classifier_alone(context):
 @given(context=contexts)
 def test_default_policy_escalates_every_threat_to_life(context):
     decision = evaluate(load_default_policy(), context)
-    has_tvec2 = any(f.label == "TVEC2" for f in context.findings)
-    if has_tvec2 and not context.removal_order:
+    credible = any(
+        f.label == "TVEC2" and (f.bank is not None or f.score >= 0.5) for f in context.findings
+    )
+    if credible and not context.removal_order:
         assert decision.action is ActionKind.ESCALATE
     if decision.action in (ActionKind.QUEUE, ActionKind.ESCALATE, ActionKind.REMOVE):
         assert decision.open_case
