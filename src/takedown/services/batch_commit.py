@@ -204,8 +204,8 @@ def store_batch(
     # the transaction allows.
     if batch_actioners and fresh:
         committed = [
-            Committed(_account_scoped(e.item.submission), e.outcome.decision, decision_ids[e.item.row_id],
-                      e.outcome.findings, [(s.type, s.value) for s in e.outcome.signals])
+            Committed(_account_scoped(e.item.submission), e.outcome.decision,
+                      decision_ids[e.item.row_id], e.outcome.findings, [(s.type, s.value) for s in e.outcome.signals])
             for e in fresh
         ]
         for batch_actioner in batch_actioners:
