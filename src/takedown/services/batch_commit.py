@@ -205,7 +205,8 @@ def store_batch(
     if batch_actioners and fresh:
         committed = [
             Committed(_account_scoped(e.item.submission), e.outcome.decision,
-                      decision_ids[e.item.row_id], e.outcome.findings, [(s.type, s.value) for s in e.outcome.signals])
+                      decision_ids[e.item.row_id], e.outcome.findings,
+                      [(s.type, s.value) for s in e.outcome.signals])
             for e in fresh
         ]
         for batch_actioner in batch_actioners:
