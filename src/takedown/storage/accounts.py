@@ -242,16 +242,20 @@ def report_count(conn: Connection, account_id: str) -> int:
 
 
 def report_counts(conn: Connection, account_ids: Sequence[str]) -> dict[str, int]:
-    """`report_count` of many accounts in one grouped query."""
+    """`report_count` of many accounts (stored keys) in one grouped query."""
     ids = sorted(set(account_ids))
     out = dict.fromkeys(ids, 0)
     if not ids:
         return out
-    for account, count in conn.execute(
-            select(submissions.c.account_id, func.count())
+    keys = {split_key(key): key for key in ids}
+    for tenant, account, count in conn.execute(
+            select(submissions.c.tenant, submissions.c.account_id, func.count())
             .select_from(reports.join(submissions, submissions.c.id == reports.c.submission_id))
-            .where(submissions.c.account_id.in_(ids)).group_by(submissions.c.account_id)):
-        out[account] = int(count)
+            .where(submissions.c.account_id.in_({a for _, a in keys}))
+            .group_by(submissions.c.tenant, submissions.c.account_id)):
+        key = keys.get((tenant or "", account))
+        if key is not None:
+            out[key] = int(count)
     return out
 
 
