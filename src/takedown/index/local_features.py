@@ -128,6 +128,21 @@ class LocalFeatureIndex:
             if len(self._words) >= REGROW * self._words.trained_at:
                 self._words.retrain()
 
+    def load(self, entry_ids: np.ndarray, subsets: np.ndarray, keys: Sequence[str]) -> None:
+        """Fill an empty index with many resolvable pictures at once, in the words form: their
+        indexed descriptors (uint8 (n, INDEXED, 32), e.g. `indexed_subset` of each stored set)
+        and the keys `resolve` reads their full sets by. One training, one bulk build: how a
+        large bank is read at start-up instead of one `add` per picture."""
+        with self._lock:
+            if len(self) or self._resolve is None:
+                raise ValueError("load() fills an empty index that has a resolver")
+            count = entry_ids.shape[0]
+            first = subsets[: max(1, min(count, 2000))].reshape(-1, 32)
+            words = WordsForm(first)
+            words.load(entry_ids, subsets, np.full(count, subsets.shape[1]))
+            self._words = words
+            self._keys = {int(e): k for e, k in zip(entry_ids.tolist(), keys, strict=True)}
+
     def _known(self, entry_id: int) -> bool:
         return entry_id in self._kept or entry_id in self._keys
 

@@ -81,18 +81,22 @@ class Vocabulary:
             level2[cell, : words.shape[0]] = words
         return cls(level1, level2)
 
-    def assign(self, descriptors: np.ndarray, chunk: int = 8192) -> np.ndarray:
-        """Word number (int64) of each descriptor: nearest level-1 cell, then nearest word."""
+    def assign(self, descriptors: np.ndarray, cells: int = 1, chunk: int = 8192) -> np.ndarray:
+        """Word number (int64) of each descriptor: nearest word of its nearest level-1 cell.
+        With `cells` > 1 (queries), the nearest word of each of that many nearest cells too,
+        flattened: a descriptor near a cell border then still meets its banked twin."""
         descriptors = np.ascontiguousarray(descriptors, dtype=np.uint8)
-        out = np.empty(descriptors.shape[0], dtype=np.int64)
+        cells = max(1, min(cells, self.level1.shape[0]))
+        out = np.empty((descriptors.shape[0], cells), dtype=np.int64)
         for start in range(0, descriptors.shape[0], chunk):
             part = descriptors[start:start + chunk]
-            _, cell = self._coarse.search(part, 1)
-            cell = cell.ravel()
-            fine = self._fine[cell] ^ part.view(np.uint64)[:, None, :]
-            distance = np.bitwise_count(fine).sum(axis=2)
-            out[start:start + chunk] = cell * LEVEL2 + distance.argmin(axis=1)
-        return out
+            _, cell = self._coarse.search(part, cells)
+            for column in range(cells):
+                fine = self._fine[cell[:, column]] ^ part.view(np.uint64)[:, None, :]
+                distance = np.bitwise_count(fine).sum(axis=2)
+                out[start:start + chunk, column] = (cell[:, column] * LEVEL2
+                                                    + distance.argmin(axis=1))
+        return out.ravel()
 
 
 class InvertedFile:
@@ -116,8 +120,9 @@ class InvertedFile:
 
     def add_bulk(self, rows: np.ndarray, words: np.ndarray) -> None:
         """Many (row, word) postings at once, merged at once (loading a bank)."""
-        pairs = np.unique(np.stack([words.astype(np.int64), rows.astype(np.int64)], axis=1), axis=0)
-        self._merge_with(pairs[:, 0], pairs[:, 1])
+        span = int(rows.max()) + 1 if rows.shape[0] else 1
+        keys = np.unique(words.astype(np.int64) * span + rows)
+        self._merge_with(keys // span, keys % span)
 
     def merge(self) -> None:
         if not self._recent:

@@ -18,6 +18,8 @@ then the strongest overall (32 found 4 of 12 captioned crops among 5k clustered 
 64 found 11 of 12); the full set (256) is read only for verification."""
 WORD_CANDIDATES = 10
 MIN_SHARED_WORDS = 2
+QUERY_CELLS = 2
+"""Level-1 cells each query descriptor is looked up in (soft assignment, query side only)."""
 STOP_WORD_FACTOR = 40
 """Lists longer than this many times the average are skipped: they hold the descriptors every
 picture has (flat gradients, text strokes) and cost most of the votes for least evidence."""
@@ -81,6 +83,17 @@ class WordsForm:
         self._distinct[row] = np.unique(words).shape[0]
         self.file.add(row, words)
 
+    def load(self, entry_ids: np.ndarray, descriptors: np.ndarray, lengths: np.ndarray) -> None:
+        """Many pictures at once (a bank read at start-up): one training, one bulk build."""
+        count = entry_ids.shape[0]
+        self._descriptors = np.ascontiguousarray(descriptors, dtype=np.uint8)
+        self._lengths = lengths.astype(np.int16)
+        self._distinct = np.ones(count, dtype=np.float32)
+        self._entry_of = entry_ids.astype(np.int64)
+        self._row_of = {int(e): n for n, e in enumerate(entry_ids.tolist())}
+        self._rows = count
+        self.retrain()
+
     def remove(self, entry_id: int) -> None:
         row = self._row_of.pop(entry_id)
         self._entry_of[row] = -1
@@ -88,18 +101,19 @@ class WordsForm:
     def retrain(self) -> None:
         """New vocabulary from the live rows' descriptors; dead rows are dropped."""
         live = np.flatnonzero(self._entry_of[: self._rows] >= 0)
-        descriptors, lengths = self._descriptors[live], self._lengths[live]
-        entries = self._entry_of[live]
+        if live.shape[0] < self._rows:
+            self._descriptors[: live.shape[0]] = self._descriptors[live]
+            self._lengths[: live.shape[0]] = self._lengths[live]
+            entries = self._entry_of[live]
+            self._entry_of[: live.shape[0]] = entries
+            self._entry_of[live.shape[0]: self._rows] = -1
+            self._row_of = {int(e): n for n, e in enumerate(entries.tolist())}
+            self._rows = live.shape[0]
+        lengths = self._lengths[: self._rows]
         mask = np.arange(INDEXED)[None, :] < lengths[:, None]
-        flat = descriptors[mask]
-        self._row_of = {int(e): n for n, e in enumerate(entries)}
-        self._descriptors[: live.shape[0]] = descriptors
-        self._lengths[: live.shape[0]] = lengths
-        self._entry_of[: live.shape[0]] = entries
-        self._entry_of[live.shape[0]: self._rows] = -1
-        self._rows = live.shape[0]
+        flat = self._descriptors[: self._rows][mask]
         self._train(flat)
-        rows = np.repeat(np.arange(live.shape[0]), lengths.astype(np.int64))
+        rows = np.repeat(np.arange(self._rows), lengths.astype(np.int64))
         words = self.vocabulary.assign(flat)
         pairs = np.unique(rows * self.vocabulary.size + words)
         self._distinct[: self._rows] = np.maximum(
@@ -111,7 +125,7 @@ class WordsForm:
         votes over the square root of the picture's distinct words, so pictures with many
         different words (dense texture) do not collect votes from every query."""
         self.file.merge() if self.file.postings() < 20_000 else None
-        words = np.unique(self.vocabulary.assign(query))
+        words = np.unique(self.vocabulary.assign(query, QUERY_CELLS))
         average = max(1.0, self.file.postings() / self.vocabulary.size)
         rows, which = self.file.lookup(words, int(STOP_WORD_FACTOR * average) + 16)
         if rows.shape[0] == 0:

@@ -105,3 +105,17 @@ def test_a_growing_words_index_is_retrained_and_still_finds_its_pictures() -> No
             trained.append(index._words.trained_at)  # noqa: SLF001
     assert len(set(trained)) >= 2  # trained at the switch, again after 4x growth
     assert [m.entry_id for m in index.query_content(png(crop(PICTURES[1], 0.1)))] == [1]
+
+
+def test_a_bank_loaded_in_one_go_answers_like_one_added_picture_by_picture() -> None:
+    import numpy as np
+
+    from takedown.index.words_form import indexed_subset
+
+    stored = {b.digest(): b for b in BANKED}
+    index = LocalFeatureIndex(stored.get)
+    subsets = np.stack([b.descriptors[indexed_subset(b)] for b in BANKED])
+    index.load(np.arange(100, 106), subsets, [b.digest() for b in BANKED])
+    assert index.form == "words" and len(index) == 6
+    for n, picture in enumerate(PICTURES):
+        assert [m.entry_id for m in index.query_content(png(crop(picture, 0.1)))] == [100 + n]
