@@ -201,7 +201,10 @@ def test_two_reviewers_racing_on_one_case_cannot_both_decide(client: TestClient)
         assert len(stages.all()) == 1
 
 
-@pytest.mark.xfail(reason="merge regression of stop 17: the item text no longer reaches the case page; see the closing note", strict=False)
+@pytest.mark.xfail(
+    reason="merge regression: the item text no longer reaches the case page (closing note)",
+    strict=False,
+)
 def test_the_case_page_escapes_untrusted_content(client: TestClient) -> None:
     integrator, _ = key(client, Role.INTEGRATOR)
     hostile = '<img src=x onerror="alert(1)"> see <b>this</b>'
