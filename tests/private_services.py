@@ -45,12 +45,14 @@ def _listening(port: int) -> bool:
         return False
 
 
-def _wait(what: str, predicate: Callable[[], bool], limit: float = 60.0) -> None:
+def _wait(what: str, predicate: Callable[[], bool], limit: float = 60.0) -> float:
+    """Seconds until `predicate` held; an AssertionError after `limit`."""
     started = time.monotonic()
     while not predicate():
         if time.monotonic() - started > limit:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+    return time.monotonic() - started
 
 
 class PrivateRedis:

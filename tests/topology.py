@@ -17,17 +17,13 @@ from pathlib import Path
 
 import httpx
 
-from private_services import free_port
+from private_services import _wait, free_port
 
 
 def wait_for(what: str, predicate: Callable[[], bool], limit: float = 30.0) -> float:
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > limit:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    print(f"wait: {what}: {time.monotonic() - started:.1f} s", flush=True)
-    return time.monotonic() - started
+    waited = _wait(what, predicate, limit)
+    print(f"wait: {what}: {waited:.1f} s", flush=True)
+    return waited
 
 
 class Receiver:
