@@ -86,6 +86,11 @@ def test_kills_restarts_and_a_long_receiver_outage_lose_nothing(
         with engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(decisions)).scalar_one())
 
+    def undelivered_now() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(outbox)
+                                    .where(outbox.c.delivered_at.is_(None))).scalar_one())
+
     try:
         deployment.start_api(0)
         deployment.start_api(1)
@@ -132,6 +137,9 @@ def test_kills_restarts_and_a_long_receiver_outage_lose_nothing(
         mark = decided()
         wait_for("progress after the PostgreSQL restart", lambda: decided() >= mark + 30, 120)
 
+        # The load keeps running until the outage has a backlog to deliver: how many actions
+        # pile up in a given time depends on the machine, so the test waits on the count.
+        wait_for("a backlog of undelivered actions", lambda: undelivered_now() >= 100, 120)
         load.stop.set()
         load.thread.join(timeout=30)
         accepted = set(load.accepted)

@@ -113,6 +113,8 @@ class LocalFeatureIndex:
         into the full set, so the words form need not keep it in memory."""
         with self._lock:
             entry_id = int(entry_id)
+            if self._holds(entry_id, features, key):
+                return  # the change feed's overlap delivers an entry again: nothing changed
             if self._known(entry_id):
                 self._forget(entry_id)
             if self._words is None:
@@ -145,6 +147,12 @@ class LocalFeatureIndex:
 
     def _known(self, entry_id: int) -> bool:
         return entry_id in self._kept or entry_id in self._keys
+
+    def _holds(self, entry_id: int, features: FeatureSet, key: str | None) -> bool:
+        if key is not None and key in (self._keys.get(entry_id), self._flat_keys.get(entry_id)):
+            return True
+        kept = self._kept.get(entry_id)
+        return kept is not None and kept.digest() == features.digest()
 
     def _remember(self, entry_id: int, features: FeatureSet, key: str | None) -> None:
         if key is not None and self._resolve is not None:
@@ -250,6 +258,11 @@ class LocalFeatureIndex:
                          ) -> tuple[list[tuple[int, FeatureSet | None]], list[np.ndarray]]:
         if not self._kept:
             return [], []
+        if self._dead_rows:
+            # Tombstoned rows would take nearest-neighbour slots from live ones (and tie with
+            # a re-added picture's own copy, failing the ratio test): a query sees only live
+            # rows. A flat index is small (< WORDS_FROM pictures), so rebuilding it is cheap.
+            self._compact()
         k = min(NEIGHBOURS, int(self._faiss.ntotal))
         distances, rows = self._faiss.search(np.ascontiguousarray(query.descriptors), k)
         owners = np.where(rows >= 0, self._owner[np.clip(rows, 0, None)], -1)

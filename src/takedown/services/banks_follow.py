@@ -45,8 +45,16 @@ class BankFollower:
         self.snapshot = snapshot
         self._since: datetime | None = None
         self.loaded_from: str = ""
+        # Polls run from the follower's thread and from callers that need the banks current
+        # now (tests, the CLI). Unserialised, a poll that read the banks before a change could
+        # install its stale list after a later poll had installed the new one.
+        self._lock = threading.RLock()
 
     def load_all(self) -> None:
+        with self._lock:
+            self._load_all()
+
+    def _load_all(self) -> None:
         started = datetime.now(UTC)
         loaded = pdq_snapshot.load_snapshot(self.snapshot) if self.snapshot else None
         with reading(self.engine) as conn:
@@ -71,15 +79,16 @@ class BankFollower:
             return bank_store.active_entries_by_id(conn, entry_ids)
 
     def poll(self) -> None:
-        if self._since is None:
-            self.load_all()
-            return
-        started = datetime.now(UTC)
-        with reading(self.engine) as conn:
-            self.detector.set_banks(bank_store.list_banks(conn))
-            added, removed = bank_store.entries_changed_since(conn, self._since - OVERLAP)
-        self.detector.apply_changes(added, removed)
-        self._since = started
+        with self._lock:
+            if self._since is None:
+                self._load_all()
+                return
+            started = datetime.now(UTC)
+            with reading(self.engine) as conn:
+                self.detector.set_banks(bank_store.list_banks(conn))
+                added, removed = bank_store.entries_changed_since(conn, self._since - OVERLAP)
+            self.detector.apply_changes(added, removed)
+            self._since = started
 
     def run_forever(
         self,

@@ -37,6 +37,21 @@ def test_remove_and_add_are_visible_to_the_next_query() -> None:
     assert [m.entry_id for m in index.query_content(query)] == [7]
 
 
+def test_an_entry_added_again_still_matches() -> None:
+    """The bank follower re-reads a few seconds of the change feed on every poll, so the same
+    entry arrives many times: tombstoned copies of its descriptors must never crowd the live
+    ones out of the nearest neighbours (a CI failure: no match after four re-adds)."""
+    index = _filled()
+    query = png(caption_band(crop(PICTURES[3], 0.1), top=True))
+    for _ in range(5):
+        index.add(103, BANKED[3].to_value())
+        assert [m.entry_id for m in index.query_content(query)] == [103]
+    assert index.descriptor_count() == sum(len(f) for f in BANKED)
+    index.remove(101)
+    index.add(9, BANKED[1].to_value())
+    assert [m.entry_id for m in index.query_content(png(crop(PICTURES[1], 0.1)))] == [9]
+
+
 def test_the_words_form_answers_like_the_flat_one() -> None:
     index = _filled(words_from=6)
     assert index.form == "words" and index.descriptor_count() <= 6 * INDEXED
