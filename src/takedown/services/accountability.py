@@ -98,6 +98,11 @@ class Accountability:
         return RemovalOrders(conn, clock=self.clock, webhook_urls=self.settings.webhook_urls,
                              tenant_webhooks=self.settings.tenant_webhook_urls)
 
+    def open_orders(self) -> list[dict[str, Any]]:
+        """Removal orders still on the clock, for the banner above the review queue."""
+        with self.engine.connect() as conn:
+            return self.orders(conn).listing(open_only=True)
+
     def vault(self, conn: Connection) -> EvidenceVault:
         return EvidenceVault(
             conn,

@@ -27,6 +27,7 @@ from takedown.services import mastodon, pdq_snapshot
 from takedown.services.accountability import Accountability
 from takedown.services.accounts import AccountService
 from takedown.services.banks_follow import BankFollower
+from takedown.services.casework import Casework
 from takedown.services.delivery import Deliverer
 from takedown.services.exchange_evidence import ProvenanceDetector
 from takedown.services.exchange_node import ExchangeNode
@@ -95,6 +96,7 @@ class Runtime:
             settings, self.engine, self.registry, self._http, matcher=self.matcher
         )
         self.delivery_wake = threading.Event()
+        self.casework = Casework(self.engine, settings, self.delivery_wake)
         self.mastodon = self._mastodon_connector()
         self.accounts = AccountService(self.engine, self.policy, settings,
                                        mastodon_enabled=self.mastodon is not None)

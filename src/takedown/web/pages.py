@@ -8,7 +8,6 @@ the page as a message instead of a JSON problem.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
@@ -16,11 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from takedown.core.errors import TakedownError
-from takedown.review.appeals import AppealService
 from takedown.review.evidence import highlight
-from takedown.review.statement import statement_from_facts
-from takedown.storage import casework, statements
-from takedown.storage.reviews import SqlReviewStore
+from takedown.services.casework import Casework
 from takedown.web import account_pages, render
 from takedown.web.session import (
     LOGIN_COOKIE,
@@ -57,12 +53,8 @@ def _back(path: str, *, done: str | None = None, error: str | None = None) -> Re
     return RedirectResponse(path, status_code=303)
 
 
-def _service(conn: Any, request: Request) -> AppealService:
-    return AppealService(
-        SqlReviewStore(conn),
-        webhook_urls=request.app.state.runtime.settings.webhook_urls,
-        tenant_webhooks=request.app.state.runtime.settings.tenant_webhook_urls,
-    )
+def _casework(request: Request) -> Casework:
+    return request.app.state.runtime.casework  # type: ignore[no-any-return]
 
 
 def _views(is_lead: bool) -> list[str]:
@@ -115,10 +107,9 @@ def queue_page(request: Request) -> Response:
     view = request.query_params.get("view", "open")
     if view not in _views(session.is_lead):
         view = "open"
-    with request.app.state.runtime.engine.connect() as conn:
-        rows = casework.queue(conn, states=[view])
-        appeals = casework.appeal_queue(conn, limit=1000)
-        orders = request.app.state.runtime.accountability.orders(conn).listing(open_only=True)
+    rows = _casework(request).queue([view])
+    appeals = _casework(request).appeals(limit=1000)
+    orders = request.app.state.runtime.accountability.open_orders()
     return render.page(
         "queue.html",
         request,
@@ -136,8 +127,7 @@ def queue_page(request: Request) -> Response:
 def next_case(request: Request) -> Response:
     """The top of the queue: where a reviewer goes after each decision."""
     session = current(request)
-    with request.app.state.runtime.engine.connect() as conn:
-        top = casework.queue(conn, states=_views(session.is_lead), limit=1)
+    top = _casework(request).queue(_views(session.is_lead), limit=1)
     done = request.query_params.get("done")
     if not top:
         return _back(f"{PREFIX}/", done=done or "The queue is empty.")
@@ -147,14 +137,13 @@ def next_case(request: Request) -> Response:
 @router.get("/cases/{case_id}")
 def case_page(case_id: int, request: Request) -> Response:
     session = current(request)
-    with request.app.state.runtime.engine.connect() as conn:
-        try:
-            case = casework.case_detail(conn, case_id)
-        except TakedownError as error:
-            return render.page(
-                "error.html", request, status=404, session=session, message=error.message
-            )
-        queue = [c["id"] for c in casework.queue(conn, states=_views(session.is_lead))]
+    try:
+        case = _casework(request).case(case_id)
+    except TakedownError as error:
+        return render.page(
+            "error.html", request, status=404, session=session, message=error.message
+        )
+    queue = [c["id"] for c in _casework(request).queue(_views(session.is_lead))]
     text = case["item"]["text"] or ""
     open_appeal = next((a for a in case["appeals"] if a["state"] == "open"), None)
     position = queue.index(case_id) if case_id in queue else None
@@ -178,11 +167,10 @@ def case_page(case_id: int, request: Request) -> Response:
 @router.get("/cases/{case_id}/media")
 def case_media(case_id: int, request: Request) -> Response:
     current(request)
-    with request.app.state.runtime.engine.connect() as conn:
-        try:
-            _kind, content, _meta = statements.media(conn, case_id)
-        except TakedownError:
-            return Response(status_code=404)
+    try:
+        _kind, content, _meta = _casework(request).media(case_id)
+    except TakedownError:
+        return Response(status_code=404)
     return render.media_response(content)
 
 
@@ -195,8 +183,7 @@ async def decide(case_id: int, request: Request) -> Response:
         check_csrf(session, form.get("csrf"))
         action, label = str(form.get("action") or ""), str(form.get("label") or "")
         reason = str(form.get("reason") or "")
-        with request.app.state.runtime.engine.begin() as conn:
-            service = _service(conn, request)
+        with _casework(request).acting() as service:
             if action == "escalate":
                 service.escalate(case_id, session.reviewer, reason=reason)
                 done = f"Case {case_id} escalated to a lead."
@@ -209,7 +196,6 @@ async def decide(case_id: int, request: Request) -> Response:
                 )
     except TakedownError as error:
         return _back(here, error=error.message)
-    request.app.state.runtime.delivery_wake.set()
     return _back(f"{PREFIX}/next", done=done)
 
 
@@ -220,8 +206,8 @@ async def bulk(request: Request) -> Response:
     try:
         check_csrf(session, form.get("csrf"))
         ids = [int(v) for v in form.getlist("case_ids") if isinstance(v, str) and v.isdigit()]
-        with request.app.state.runtime.engine.begin() as conn:
-            outcomes = _service(conn, request).bulk_decide(
+        with _casework(request).acting() as service:
+            outcomes = service.bulk_decide(
                 ids,
                 session.reviewer,
                 action=str(form.get("action") or ""),
@@ -230,7 +216,6 @@ async def bulk(request: Request) -> Response:
             )
     except TakedownError as error:
         return _back(f"{PREFIX}/", error=error.message)
-    request.app.state.runtime.delivery_wake.set()
     return _back(f"{PREFIX}/", done=f"Decided {len(outcomes)} cases.")
 
 
@@ -240,8 +225,7 @@ def appeals_page(request: Request) -> Response:
     state = request.query_params.get("state", "open")
     if state not in ("open", "upheld", "overturned"):
         state = "open"
-    with request.app.state.runtime.engine.connect() as conn:
-        rows = casework.appeal_queue(conn, state=state)
+    rows = _casework(request).appeals(state=state)
     return render.page("appeals.html", request, session=session, appeals=rows, state=state)
 
 
@@ -252,8 +236,8 @@ async def decide_appeal(appeal_id: int, request: Request) -> Response:
     back = str(form.get("back") or f"{PREFIX}/appeals")
     try:
         check_csrf(session, form.get("csrf"))
-        with request.app.state.runtime.engine.begin() as conn:
-            outcome = _service(conn, request).decide_appeal(
+        with _casework(request).acting() as service:
+            outcome = service.decide_appeal(
                 appeal_id,
                 session.reviewer,
                 outcome=str(form.get("outcome") or ""),
@@ -262,7 +246,6 @@ async def decide_appeal(appeal_id: int, request: Request) -> Response:
             )
     except TakedownError as error:
         return _back(safe_next(back), error=error.message)
-    request.app.state.runtime.delivery_wake.set()
     verb = (
         "overturned; the item is restored"
         if outcome.decision.action.value == "restore"
@@ -274,13 +257,12 @@ async def decide_appeal(appeal_id: int, request: Request) -> Response:
 @router.get("/decisions/{decision_id}/statement")
 def statement_page(decision_id: int, request: Request) -> Response:
     session = current(request)
-    with request.app.state.runtime.engine.connect() as conn:
-        try:
-            statement = statement_from_facts(statements.statement_facts(conn, decision_id))
-        except TakedownError as error:
-            return render.page(
-                "error.html", request, status=404, session=session, message=error.message
-            )
+    try:
+        statement = _casework(request).statement(decision_id)
+    except TakedownError as error:
+        return render.page(
+            "error.html", request, status=404, session=session, message=error.message
+        )
     return render.page("statement.html", request, session=session, s=statement)
 
 

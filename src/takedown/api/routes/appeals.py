@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from takedown.api.auth import require
-from takedown.api.routes.review import case_service, reviewer_of
-from takedown.storage import casework
+from takedown.api.routes.review import casework_of, reviewer_of
 from takedown.storage.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/appeals", tags=["appeals"])
@@ -34,8 +33,8 @@ def file_appeal(
     request: Request,
     principal: Principal = Depends(require(Role.INTEGRATOR)),
 ) -> dict[str, Any]:
-    with request.app.state.runtime.engine.begin() as conn:
-        return case_service(conn, request, tenant=principal.tenant).appeal(
+    with casework_of(request).acting(tenant=principal.tenant) as service:
+        return service.appeal(
             body.item_id, appellant=body.appellant, reason=body.reason, actor=principal.actor
         )
 
@@ -48,10 +47,9 @@ def list_appeals(
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR)),
 ) -> dict[str, Any]:
-    with request.app.state.runtime.engine.connect() as conn:
-        rows = casework.appeal_queue(
-            conn, state=state, assignee=principal.key_id if mine else None, limit=limit
-        )
+    rows = casework_of(request).appeals(
+        state=state, assignee=principal.key_id if mine else None, limit=limit
+    )
     return {"appeals": rows}
 
 
@@ -62,13 +60,12 @@ def decide_appeal(
     request: Request,
     principal: Principal = Depends(require(Role.REVIEWER)),
 ) -> dict[str, Any]:
-    with request.app.state.runtime.engine.begin() as conn:
-        outcome = case_service(conn, request).decide_appeal(
+    with casework_of(request).acting() as service:
+        outcome = service.decide_appeal(
             appeal_id,
             reviewer_of(principal),
             outcome=body.outcome,
             reason=body.reason,
             label=body.label,
         )
-    request.app.state.runtime.delivery_wake.set()
     return outcome.to_json()

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from takedown.api.routes.review import case_service
+from takedown.api.routes.review import casework_of
 from takedown.core.errors import Unavailable
 from takedown.services import ingest
 
@@ -34,8 +34,7 @@ async def mastodon_webhook(request: Request) -> JSONResponse:
         report = event.report
         reason = f"{report.category}: {report.comment}".strip(": ")
         reporter = f"mastodon:{report.reporter_account_id or 'remote'}"
-        with runtime.engine.begin() as conn:
-            service = case_service(conn, request)
+        with casework_of(request).acting() as service:
             for item in event.submissions:
                 reported.append(
                     service.report(item.item_id, reporter=reporter, reason=reason or "reported",

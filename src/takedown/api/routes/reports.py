@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from takedown.api.auth import require
-from takedown.api.routes.review import case_service
+from takedown.api.routes.review import casework_of
 from takedown.storage.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -28,9 +28,7 @@ def create_report(
     request: Request,
     principal: Principal = Depends(require(Role.INTEGRATOR)),
 ) -> dict[str, Any]:
-    runtime = request.app.state.runtime
-    with runtime.engine.begin() as conn:
-        service = case_service(conn, request, tenant=principal.tenant)
+    with casework_of(request).acting(tenant=principal.tenant) as service:
         return service.report(
             body.item_id, reporter=body.reporter, reason=body.reason, actor=principal.actor
         )

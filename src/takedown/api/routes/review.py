@@ -9,14 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from takedown.api.auth import require
-from takedown.core.errors import InvalidInput, NotFound
-from takedown.review.appeals import AppealService
+from takedown.core.errors import InvalidInput
 from takedown.review.service import Reviewer
-from takedown.review.statement import statement_from_facts
-from takedown.storage import casework, statements
-from takedown.storage import submissions as submission_store
+from takedown.services.casework import Casework
 from takedown.storage.keys import Principal, Role, grants
-from takedown.storage.reviews import SqlReviewStore
 
 router = APIRouter(tags=["review"])
 
@@ -27,13 +23,8 @@ def reviewer_of(principal: Principal) -> Reviewer:
     return Reviewer(principal.key_id, principal.actor, grants(principal.role, Role.LEAD))
 
 
-def case_service(conn: Any, request: Request, *, tenant: str | None = None) -> AppealService:
-    """`tenant` limits which items reports and appeals may name (an integrator's own)."""
-    return AppealService(
-        SqlReviewStore(conn, tenant=tenant),
-        webhook_urls=request.app.state.runtime.settings.webhook_urls,
-        tenant_webhooks=request.app.state.runtime.settings.tenant_webhook_urls,
-    )
+def casework_of(request: Request) -> Casework:
+    return request.app.state.runtime.casework  # type: ignore[no-any-return]
 
 
 class DecisionIn(BaseModel):
@@ -62,8 +53,7 @@ def review_queue(
         raise InvalidInput(
             f"unknown case state {unknown[0]!r}", hint=", ".join(sorted(QUEUE_STATES))
         )
-    with request.app.state.runtime.engine.connect() as conn:
-        return {"cases": casework.queue(conn, states=state, limit=limit)}
+    return {"cases": casework_of(request).queue(state, limit=limit)}
 
 
 @router.get("/v1/cases/{case_id}")
@@ -72,8 +62,7 @@ def get_case(
     request: Request,
     _p: Principal = Depends(require(Role.REVIEWER, Role.AUDITOR)),
 ) -> dict[str, Any]:
-    with request.app.state.runtime.engine.connect() as conn:
-        return casework.case_detail(conn, case_id)
+    return casework_of(request).case(case_id)
 
 
 @router.post("/v1/cases/{case_id}/decision")
@@ -83,15 +72,14 @@ def decide_case(
     request: Request,
     principal: Principal = Depends(require(Role.REVIEWER)),
 ) -> dict[str, Any]:
-    with request.app.state.runtime.engine.begin() as conn:
-        outcome = case_service(conn, request).decide(
+    with casework_of(request).acting() as service:
+        outcome = service.decide(
             case_id,
             reviewer_of(principal),
             action=body.action,
             label=body.label,
             reason=body.reason,
         )
-    request.app.state.runtime.delivery_wake.set()
     return outcome.to_json()
 
 
@@ -102,8 +90,8 @@ def escalate_case(
     request: Request,
     principal: Principal = Depends(require(Role.REVIEWER)),
 ) -> dict[str, Any]:
-    with request.app.state.runtime.engine.begin() as conn:
-        case_service(conn, request).escalate(case_id, reviewer_of(principal), reason=body.reason)
+    with casework_of(request).acting() as service:
+        service.escalate(case_id, reviewer_of(principal), reason=body.reason)
     return {"case_id": case_id, "state": "escalated"}
 
 
@@ -113,15 +101,14 @@ def bulk_decide(
     request: Request,
     principal: Principal = Depends(require(Role.REVIEWER)),
 ) -> dict[str, Any]:
-    with request.app.state.runtime.engine.begin() as conn:
-        outcomes = case_service(conn, request).bulk_decide(
+    with casework_of(request).acting() as service:
+        outcomes = service.bulk_decide(
             body.case_ids,
             reviewer_of(principal),
             action=body.action,
             label=body.label,
             reason=body.reason,
         )
-    request.app.state.runtime.delivery_wake.set()
     return {"decided": [o.to_json() for o in outcomes]}
 
 
@@ -133,9 +120,4 @@ def statement(
 ) -> dict[str, Any]:
     """The statement of reasons (DSA Art 17) for one decision, automated or human; an
     integrator reads only statements about its own items."""
-    with request.app.state.runtime.engine.connect() as conn:
-        if principal.tenant is not None and (
-            submission_store.tenant_of_decision(conn, decision_id) != principal.tenant
-        ):
-            raise NotFound(f"no decision {decision_id}")
-        return statement_from_facts(statements.statement_facts(conn, decision_id))
+    return casework_of(request).statement(decision_id, tenant=principal.tenant)
