@@ -1,10 +1,14 @@
-"""Benign synthetic pictures for media-matching tests: textured scenes (distinct per seed), flat
-single-colour images and the edits re-posters make (crop, caption band, logo)."""
+"""Benign synthetic pictures and clips for media-matching tests: textured scenes (distinct per
+seed), flat single-colour images, panning clips over a scene, and the edits re-posters make
+(crop, caption band, logo)."""
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -60,3 +64,40 @@ def jpeg(image: Image.Image, quality: int = 50) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def clip(seed: int, seconds: int = 6, fps: int = 5) -> list[np.ndarray]:
+    """RGB frames panning across a wide scene: every second shows a different view."""
+    world = np.asarray(scene(seed, (480 + seconds * fps * 10, 360)))
+    return [np.ascontiguousarray(world[:, i * 10: i * 10 + 480]) for i in range(seconds * fps)]
+
+
+def with_logo(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """A broadcaster's logo box and handle burnt into every frame (about a sixth of it)."""
+    out = []
+    for frame in frames:
+        image = Image.fromarray(frame)
+        draw = ImageDraw.Draw(image)
+        draw.rectangle((20, 20, 200, 110), fill=(250, 250, 250), outline=(200, 0, 0), width=6)
+        draw.text((34, 40), "NEWS 24", font=ImageFont.load_default(size=36), fill=(200, 0, 0))
+        draw.text((280, 320), "@repost_channel", font=ImageFont.load_default(size=22),
+                  fill=(255, 255, 255))
+        out.append(np.asarray(image))
+    return out
+
+
+def mp4(frames: list[np.ndarray], fps: int = 5) -> bytes:
+    """An MPEG-4 Part 2 file (OpenCV's own encoder: no FFmpeg encoder needed)."""
+    handle, path = tempfile.mkstemp(suffix=".mp4")
+    os.close(handle)
+    try:
+        height, width = frames[0].shape[:2]
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+        assert writer.isOpened(), "OpenCV cannot write mp4v here"
+        for frame in frames:
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        writer.release()
+        with open(path, "rb") as handle_in:
+            return handle_in.read()
+    finally:
+        os.unlink(path)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from media_pictures import caption_band, crop, flat, png, scene
+from media_pictures import caption_band, clip, crop, flat, mp4, png, scene, with_logo
 from takedown.api.app import create_app
 from takedown.config import Settings
 from takedown.core.errors import InvalidInput
@@ -104,3 +104,34 @@ def test_the_api_banks_an_uploaded_picture_and_refuses_bad_ones(client: TestClie
     assert reviewer.status_code == 403
     with client.app.state.runtime.engine.connect() as conn:  # type: ignore[attr-defined]
         assert len(conn.execute(select(feature_sets)).all()) == 1
+
+
+def test_a_banked_clip_catches_a_logo_covered_repost_on_its_key_frames(
+    client: TestClient,
+) -> None:
+    admin, integrator = _headers(client, Role.ADMIN), _headers(client, Role.INTEGRATOR)
+    client.put("/v1/banks/clips", headers=admin, json={"name": "clips", "label": "TVEC1"})
+    banked = client.post("/v1/banks/clips/media?note=release", headers=admin | {
+        "Content-Type": "video/mp4"}, content=mp4(clip(71)))
+    assert banked.status_code == 201, banked.text
+    assert banked.json()["key_frames"] == 6
+    assert banked.json()["added"] == 6 + banked.json()["vpdq"]
+    garbage = client.post("/v1/banks/clips/media", headers=admin | {
+        "Content-Type": "video/mp4"}, content=b"\x00\x00\x00\x18ftypisom not a video")
+    assert garbage.status_code == 400
+
+    items = [{"id": name, "kind": "video", "content_base64": base64.b64encode(data).decode()}
+             for name, data in (("logo", mp4(with_logo(clip(71)))), ("other", mp4(clip(72))))]
+    assert client.post("/v1/submissions", headers=integrator,
+                       json={"items": items}).status_code == 202
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    while runtime.worker.run_once():
+        pass
+    logo = client.get("/v1/submissions/logo", headers=integrator).json()
+    local = [f for f in logo["findings"] if f.get("signal_type") == "orb"]
+    assert local and local[0]["bank"] == "clips"
+    assert local[0]["evidence"]["key_frames"]["verified"] >= 4
+    assert logo["decision"]["action"] == "queue"
+    other = client.get("/v1/submissions/other", headers=integrator).json()
+    assert not [f for f in other["findings"] if f.get("bank")]
+    assert other["decision"]["action"] == "none"

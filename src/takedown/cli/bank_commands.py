@@ -1,8 +1,9 @@
 """`takedown bank import|export|add-media|list`: labelled hash lists in and out, in several
 formats, and banking pictures.
 
-`add-media` banks each picture's reference PDQ hash and its local-feature set (`orb`), skipping
-degenerate ones (services/media_banking.py) and saying so on stderr.
+`add-media` banks each picture's reference PDQ hash and its local-feature set (`orb`), and each
+clip's vPDQ hash and its key frames' feature sets, skipping degenerate ones
+(services/media_banking.py) and saying so on stderr.
 
 CSV columns: `signal_type,value[,note]` with a header (plus optional label columns, see
 docs/exchanges.md), or a bare column of hex hashes whose type is inferred from length
@@ -54,7 +55,8 @@ def register(subparsers: Any) -> None:
         "--output", "-o", type=Path, help="file (a folder for hma); standard output if omitted"
     )
     exp.set_defaults(func=cmd_export)
-    media = sub.add_parser("add-media", help="bank pictures (PDQ + local features)")
+    media = sub.add_parser(
+        "add-media", help="bank pictures (PDQ + local features) and clips (vPDQ + key frames)")
     media.add_argument("name", help="an existing bank, or a new one with --label")
     media.add_argument("files", type=Path, nargs="+")
     media.add_argument("--label", help="create the bank with this taxonomy label if missing")
@@ -104,7 +106,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_add_media(args: argparse.Namespace) -> int:
     """One JSON line per file; an unreadable or degenerate file is reported and skipped
     (exit 2), the others are still banked."""
-    from takedown.services.media_banking import bank_picture
+    from takedown.cli.hash_commands import sniff_kind
+    from takedown.services.media_banking import bank_picture, bank_video
 
     runtime = open_runtime()
     failed = False
@@ -120,8 +123,8 @@ def cmd_add_media(args: argparse.Namespace) -> int:
         for path in args.files:
             try:
                 data = path.read_bytes()
-                result = bank_picture(runtime.engine, args.name, data, note=args.note,
-                                      actor="cli")
+                bank = bank_video if sniff_kind(data[:32], path.name) == "video" else bank_picture
+                result = bank(runtime.engine, args.name, data, note=args.note, actor="cli")
             except (OSError, InvalidInput) as error:
                 failed = True
                 emit({"file": str(path), "error": str(error)})

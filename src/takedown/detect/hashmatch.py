@@ -7,9 +7,10 @@ is itself reported, so reviewers can see why nothing happened.
 
 Degenerate hashes never match on their own: a PDQ query of quality < 50 (flat, blank, tiny) is
 not looked up, and a banked PDQ value that looks degenerate is skipped (`is_degenerate_pdq`).
-An index that offers `query_content` (local features, `orb`) is asked only when nothing else
-matched the item, so images PDQ already matched cost nothing extra; its findings carry the
-verification (inliers, matched region) as evidence.
+An index that verifies local features (`orb`) is asked only when nothing else matched the item,
+so images PDQ already matched cost nothing extra; its findings carry the verification (inliers,
+matched region) as evidence. A video vPDQ did not match (a logo or caption over every frame)
+is asked the same way with a few key frames, and matches on several of them.
 
 An index may also be installed whole (`install`, a PDQ snapshot mapped from its file): its
 entries are then known only by id until one matches, and are resolved through the given
@@ -20,6 +21,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+
+import cv2
 
 from takedown.core.banks import Bank, BankEntry, BankKind
 from takedown.core.content import ContentKind, Submission
@@ -29,11 +33,17 @@ from takedown.core.signals import Signal
 from takedown.index.base import Index
 from takedown.index.factory import make_index
 from takedown.index.local_features import FeatureMatch
+from takedown.signals.local_features import features_from_bytes
 from takedown.signals.pdq import is_degenerate_pdq
+from takedown.signals.video_frames import key_frame_features
 
 # Default distance thresholds per signal type; a bank may set its own (Bank.thresholds).
 DEFAULT_THRESHOLDS: dict[str, int] = {"pdq": 31, "vpdq": 31, "tlsh": 40, "minhash": 30, "orb": 86}
 
+
+ON_DEMAND = frozenset({ContentKind.IMAGE, ContentKind.VIDEO})
+MIN_KEY_FRAMES = 2
+"""Key frames of an upload that must each be verified in one bank before a video matches."""
 
 IndexFactory = Callable[[str], Index]
 Resolve = Callable[[list[int]], Iterable[BankEntry]]
@@ -183,28 +193,66 @@ class HashMatchDetector:
                         },
                     )
                     (allow if bank.kind is BankKind.ALLOW else block).append(finding)
-        if not block and not allow and submission.kind is ContentKind.IMAGE and submission.content:
-            for finding in self._on_demand(submission.content):
+        if not block and not allow and submission.content and submission.kind in ON_DEMAND:
+            for finding in self._on_demand(submission.kind, submission.content):
                 (allow if finding.evidence["bank_kind"] == "allow" else block).append(finding)
         if allow:
             return allow
         return _dedupe(block)
 
-    def _on_demand(self, content: bytes) -> list[Finding]:
-        """Findings from indexes that extract their own query signal. Extraction (~30 ms) runs
-        outside the detector's lock, so other workers' lookups are not held up by it."""
+    def _on_demand(self, kind: ContentKind, content: bytes) -> list[Finding]:
+        """Findings from indexes that verify local features: an image's own, or a video's key
+        frames. Extraction (~30 ms a picture) runs outside the detector's lock, so other
+        workers' lookups are not held up by it; undecodable content finds nothing here (the
+        signal extractors already reported it)."""
         with self._lock:
             indexes = [(t, i) for t, i in self._indexes.items()
-                       if getattr(i, "query_content", None) is not None and len(i) > 0]
+                       if getattr(i, "query_features", None) is not None and len(i) > 0]
+        if not indexes:
+            return []
+        try:
+            queries = ([(None, features_from_bytes(content))] if kind is ContentKind.IMAGE
+                       else key_frame_features(content))
+        except (TakedownError, cv2.error):
+            return []
         found: list[Finding] = []
         for signal_type, index in indexes:
-            try:
-                matches = index.query_content(content)  # type: ignore[attr-defined]
-            except TakedownError:
-                continue
+            per_query = [(at, index.query_features(q)) for at, q in queries]  # type: ignore[attr-defined]
             with self._lock:
-                found += self._local_findings(signal_type, matches)
+                if kind is ContentKind.IMAGE:
+                    found += self._local_findings(signal_type, per_query[0][1])
+                else:
+                    found += self._key_frame_findings(signal_type, per_query)
         return found
+
+    def _key_frame_findings(
+        self, signal_type: str, per_frame: list[tuple[float | None, list[FeatureMatch]]]
+    ) -> list[Finding]:
+        """A video matches a bank when `MIN_KEY_FRAMES` of its key frames (all of them, for a
+        shorter clip) are each verified against a picture or key frame banked there: one
+        frame could be a shared still, several are the same footage. Each entry's finding
+        keeps its best frame's verification and names every frame that matched."""
+        frames: dict[str, set[float]] = {}
+        best: dict[int, tuple[Finding, list[float]]] = {}
+        for at, matches in per_frame:
+            for finding in self._local_findings(signal_type, matches[:1]):
+                assert finding.bank is not None and finding.entry_id is not None and at is not None
+                frames.setdefault(finding.bank, set()).add(at)
+                current = best.get(finding.entry_id)
+                times = [*(current[1] if current else []), at]
+                if current is None or finding.score > current[0].score:
+                    current = (finding, times)
+                best[finding.entry_id] = (current[0], times)
+        needed = min(MIN_KEY_FRAMES, len(per_frame))
+        out = []
+        for finding, times in best.values():
+            verified = sorted(frames[finding.bank or ""])
+            if len(verified) < needed:
+                continue
+            out.append(replace(finding, evidence={**finding.evidence, "key_frames": {
+                "verified": len(verified), "of": len(per_frame),
+                "at_s": [round(t, 2) for t in sorted(times)]}}))
+        return out
 
     def _local_findings(self, signal_type: str, matches: list[FeatureMatch]) -> list[Finding]:
         found: list[Finding] = []

@@ -1,18 +1,21 @@
 """Media matching in the detector: degenerate hashes never match; local features only as the
-fallback for images PDQ did not match, with their evidence."""
+fallback for images PDQ did not match, with their evidence; and for videos, on key frames."""
 
 from __future__ import annotations
 
-from media_pictures import caption_band, crop, flat, png, scene
+from PIL import Image
+
+from media_pictures import caption_band, clip, crop, flat, mp4, png, scene, with_logo
 from takedown.core.banks import Bank, BankEntry
 from takedown.core.content import ContentKind, Submission, make_submission
 from takedown.core.taxonomy import TvecLabel
 from takedown.detect.hashmatch import HashMatchDetector
 from takedown.index.base import Index
 from takedown.index.factory import make_index
-from takedown.index.local_features import FeatureMatch, LocalFeatureIndex
-from takedown.signals.local_features import BANK_FEATURES, features_from_bytes
+from takedown.index.local_features import CANDIDATES, FeatureMatch, LocalFeatureIndex
+from takedown.signals.local_features import BANK_FEATURES, FeatureSet, features_from_bytes
 from takedown.signals.pdq import PdqSignal, is_degenerate_pdq, pdq_hash
+from takedown.signals.video_frames import key_frame_features
 
 PDQ = PdqSignal()
 ORIGINAL = scene(40)
@@ -23,9 +26,9 @@ class CountingIndex(LocalFeatureIndex):
 
     calls = 0
 
-    def query_content(self, data: bytes) -> list[FeatureMatch]:
+    def query_features(self, query: FeatureSet, limit: int = CANDIDATES) -> list[FeatureMatch]:
         CountingIndex.calls += 1
-        return super().query_content(data)
+        return super().query_features(query, limit)
 
 
 def _factory(signal_type: str) -> Index:
@@ -98,3 +101,34 @@ def test_an_unrelated_picture_matches_nothing() -> None:
     features = features_from_bytes(png(ORIGINAL), BANK_FEATURES)
     detector = _detector(("orb", features.to_value()))
     assert _detect(detector, png(crop(scene(41), 0.1))) == []
+
+
+def _video_detector() -> HashMatchDetector:
+    detector = HashMatchDetector()
+    detector.set_banks([Bank(name="tvec", label=TvecLabel.BRANDED)])
+    banked = key_frame_features(mp4(clip(61)), BANK_FEATURES)
+    detector.apply_changes(
+        [BankEntry(n, "tvec", "orb", f.to_value()) for n, (_at, f) in enumerate(banked, 1)])
+    return detector
+
+
+def _detect_video(detector: HashMatchDetector, data: bytes) -> list:  # type: ignore[type-arg]
+    return detector.detect(make_submission(item_id="v", kind=ContentKind.VIDEO, content=data), [])
+
+
+def test_a_clip_under_a_logo_matches_on_its_key_frames_and_another_clip_does_not() -> None:
+    detector = _video_detector()
+    found = _detect_video(detector, mp4(with_logo(clip(61))))
+    assert found and {f.signal_type for f in found} == {"orb"}
+    key_frames = found[0].evidence["key_frames"]
+    assert key_frames["verified"] >= 4 and key_frames["of"] == 6
+    assert found[0].evidence["local_match"]["inliers"] >= 14
+    assert _detect_video(detector, mp4(clip(62))) == []
+
+
+def test_one_shared_second_is_not_enough_for_a_video_but_a_still_matches_as_a_picture() -> None:
+    detector = _video_detector()
+    spliced = clip(61)[:5] + clip(63)[5:]  # one second of the banked footage, then another
+    assert _detect_video(detector, mp4(spliced)) == []
+    still = png(Image.fromarray(with_logo(clip(61))[12]))
+    assert [f.signal_type for f in _detect(detector, still)][:1] == ["orb"]

@@ -13,7 +13,12 @@ from takedown.core.banks import Bank, BankKind
 from takedown.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from takedown.core.taxonomy import parse_label
 from takedown.services import flood
-from takedown.services.media_banking import bank_picture
+from takedown.services.media_banking import (
+    BankedPicture,
+    BankedVideo,
+    bank_picture,
+    bank_video,
+)
 from takedown.storage import banks as bank_store
 from takedown.storage.keys import Principal, Role
 
@@ -112,38 +117,40 @@ def add_entries(
     return {"added": added, "already_present": present}
 
 
-@router.post("/{name}/media", status_code=201, summary="Bank a picture (PDQ + local features)")
+@router.post("/{name}/media", status_code=201,
+             summary="Bank a picture (PDQ + local features) or a clip (vPDQ + key frames)")
 async def add_media(
     name: str, request: Request, principal: Principal = Depends(require(Role.ADMIN))
 ) -> dict[str, object]:
-    """The picture itself, not hashes computed elsewhere: the server extracts PDQ and the `orb`
-    feature set the same way detection does, and refuses flat pictures (400) rather than bank
-    an entry that would match anything flat. Body: the image bytes (`image/*`) or multipart
-    with a `file` part and an optional `note` field."""
+    """The media itself, not hashes computed elsewhere: the server extracts PDQ (vPDQ for a
+    clip) and the `orb` feature sets (a clip's key frames) the same way detection does, and
+    refuses flat media (400) rather than bank an entry that would match anything flat. Body:
+    the bytes (`image/*` or `video/*`) or multipart with a `file` part and an optional `note`
+    field."""
     runtime = request.app.state.runtime
     limit = runtime.settings.max_item_bytes
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     note = request.query_params.get("note")
-    if content_type.startswith("image/"):
-        data = await request.body()
+    if content_type.startswith(("image/", "video/")):
+        data, media_type = await request.body(), content_type
     elif content_type == "multipart/form-data":
         form = await request.form()
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InvalidInput("multipart upload needs a 'file' part")
-        data = await upload.read(limit + 1)
+        data, media_type = await upload.read(limit + 1), (upload.content_type or "").lower()
         field = form.get("note")
         note = field if isinstance(field, str) and field else note
     else:
         raise UnsupportedMediaType(
             f"unsupported content type {content_type or '(none)'!r}",
-            hint="send the picture as image/* or multipart/form-data with a 'file' part",
+            hint="send the media as image/*, video/* or multipart/form-data with a 'file' part",
         )
     if len(data) > limit:
-        raise PayloadTooLarge(f"the picture is over the {limit}-byte limit")
-    result = await run_in_threadpool(
-        bank_picture, runtime.engine, name, data, note=note, actor=principal.actor
-    )
+        raise PayloadTooLarge(f"the upload is over the {limit}-byte limit")
+    result: BankedPicture | BankedVideo = await run_in_threadpool(
+        bank_video if media_type.startswith("video/") else bank_picture,
+        runtime.engine, name, data, note=note, actor=principal.actor)
     runtime.follower.poll()
     return result.to_json()
 
