@@ -109,19 +109,22 @@ banks = Table(
     Column("created_at", UtcDateTime(), nullable=False),
 )
 
+UNIQUE_ENTRY = "uq_bank_entries_bank_signal_value"
 bank_entries = Table(
     "bank_entries",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("bank", String(128), ForeignKey("banks.name"), nullable=False),
     Column("signal_type", String(32), nullable=False),
-    Column("value", String(512), nullable=False),
+    Column("value", Text, nullable=False),  # a clip's vPDQ: 80 characters a second
     Column("note", Text, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("removed_at", UtcDateTime(), nullable=True),
     Column("quarantined_at", UtcDateTime(), nullable=True),
-    UniqueConstraint("bank", "signal_type", "value", name="uq_bank_entries_bank_signal_value"),
-    Index("ix_bank_entries_signal_value", "signal_type", "value"),
+    # On PostgreSQL the unique index is on (bank, signal_type, md5(value)): a B-tree cannot
+    # hold a long clip's value (migration 0010); SQLite indexes the value itself.
+    Index(UNIQUE_ENTRY, "bank", "signal_type", "value", unique=True),
+    Index("ix_bank_entries_value", "value", postgresql_using="hash"),
 )
 
 findings = Table(
