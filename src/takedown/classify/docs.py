@@ -258,20 +258,22 @@ tweet* under a written codebook (docs/annotation.md; two independent passes over
 with Cohen's kappa 0.82), and split by account. The far-right Telegram posts (official Active
 Club, Patriot Front and Der III. Weg channels) and the Arabic Alfifi tweets are also annotated
 *post by post* under the same codebook (kappa 0.83 on 300 far-right posts read twice, 0.99 on 200
-Arabic tweets); the channels split by channel, the two largest by blocks of 150 consecutive
-posts, the Alfifi tweets by row (no account ids). Latent Hatred's implicit
-*threatening*/*incitement* tweets are `tvec` by their curators' labels (split by row). Long-form
-Arabic statements of designated groups (Syrian-conflict founding statements, labelled by
-organisation, split by organisation) are read from a folder outside the repository
-(`--extra-data`) when it is given. The Gab Hate Corpus is **held out**: never trained or
-calibrated on. Other `tvec` rows are templated threats from (Multilingual) HateCheck: French
-and Italian `tvec` is *only* translated threats. Counter-speech is mostly CONAN (English,
-French, Italian); Arabic and German counter-speech exists only as HateCheck tests. There is no
-French news corpus. Long texts (≥ 1,000 characters) are whole news articles (10kGNAD,
-SaudiNewsNet), long channel posts and the statements. Targets were set on these splits; the
-project's hidden evaluation uses real posts this model never saw.
+Arabic tweets); the channels split by channel, the two largest by blocks of 150 consecutive posts,
+the Alfifi tweets by row (no account ids). Latent Hatred's implicit *threatening*/*incitement*
+tweets are `tvec` by their curators' labels (split by row). Long-form Arabic statements of
+designated groups (Syrian-conflict founding statements, labelled by organisation, split by
+organisation) are read from a folder outside the repository (`--extra-data`) when it is given. The
+Gab Hate Corpus is **held out**: never trained or calibrated on. The shipped weights are fitted on
+train *and* calibration rows, after the calibration split has chosen temperatures, blend and
+thresholds for a train-only fit (models/MODEL_CARD.md); test rows are never fitted on. Other
+`tvec` rows are templated threats from (Multilingual) HateCheck: French and Italian `tvec` is
+*only* translated threats. Counter-speech is mostly CONAN (English, French, Italian); Arabic and
+German counter-speech exists only as HateCheck tests. There is no French news corpus. Long texts
+(≥ 1,000 characters) are whole news articles (10kGNAD, SaudiNewsNet), long channel posts and the
+statements. Targets were set on these splits; the project's hidden evaluation uses real posts this
+model never saw.
 
-Reproduce: `takedown model train --extra-data DIR` (10–15 minutes on 2 shared cores once
+Reproduce: `takedown model train --extra-data DIR` (12 minutes on 2 shared cores once
 embeddings are cached outside the repo; the encoder fills the cache from empty in about 8), then
 `takedown model evaluate --extra-data DIR --write-docs`; throughput against the previous model:
 `python bench/classify.py`."""

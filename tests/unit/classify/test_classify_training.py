@@ -208,3 +208,23 @@ def test_evasion_copies_are_seeded_traced_and_cover_every_class(tiny_parts) -> N
         assert clean_text(copy.text) not in {clean_text(e.text) for e in rows}
     assert {c.label for c in copies} == set(LABELS)
     assert evasion_copies(rows, share=0.0) == []
+
+
+def test_final_fit_learns_calibration_rows(tiny_parts, tmp_path) -> None:
+    """A word seen only in calibration rows trains the shipped weights (refit), not the
+    train-only ones, and the config says which rows the weights were fitted on."""
+    cal = [
+        Example(e.text + " nafir", e.label, e.lang, e.source, e.group) if e.label == "tvec" else e
+        for e in tiny_parts["cal"]
+    ]
+    parts = {**tiny_parts, "cal": cal}
+    cache = EmbeddingCache(tmp_path / "cache.npz")
+    log = io.StringIO()
+    fit_model(parts, tmp_path / "refit", cache=cache, version="r", log=log, min_df=1)
+    fit_model(parts, tmp_path / "train", cache=cache, version="r", log=log, min_df=1, refit=False)
+    refit, train_only = (TieredClassifier.load(tmp_path / n) for n in ("refit", "train"))
+    assert refit.config.extra["weights_fitted_on"] == "train+cal"
+    assert train_only.config.extra["weights_fitted_on"] == "train"
+    probe = [clean_text("nafir")]
+    assert refit.fast_proba(probe)[0, 0] > train_only.fast_proba(probe)[0, 0] + 0.05
+    assert "calibration 60, final fit" in log.getvalue()
