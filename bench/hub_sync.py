@@ -44,8 +44,9 @@ from takedown.config import Settings
 from takedown.exchange.client import DeltaPage, ExchangeEntry
 from takedown.exchange.hub_client import HubClient
 from takedown.exchange.hub_members import HubRole, Member, add_member
+from takedown.exchange.hub_schema import migrate_hub
 from takedown.exchange.hub_store import submit
-from takedown.exchange.hub_tables import create_hub_schema, hub_members
+from takedown.exchange.hub_tables import hub_members
 from takedown.services.exchange_sync import apply
 from takedown.services.runtime import Runtime
 from takedown.signals.pdq import is_degenerate_pdq
@@ -63,7 +64,7 @@ def free_port() -> int:
 
 def fill_hub(url: str, n: int, rng: random.Random) -> tuple[str, str, float]:
     engine = make_engine(url)
-    create_hub_schema(engine)
+    migrate_hub(engine)
     with engine.begin() as conn:
         contributor = add_member(conn, "bench-contributor", HubRole.CONTRIBUTOR)
         reader = add_member(conn, "bench-node", HubRole.READER)
