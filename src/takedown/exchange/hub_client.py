@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -66,9 +67,19 @@ def entry_from_json(
         crisis=bool(get("crisis")),
         first_seen=_when(get("first_seen"), seen),
         updated_at=_when(get("updated_at"), seen),
-        extra={"seq": get("seq"), "sharing": get("sharing")},
+        extra=_extra(get("sharing"), seen),
     )
     return entry
+
+
+def _extra(sharing: Any, seen: dict[Any, Any]) -> Mapping[str, Any]:
+    """The hub fields with no ExchangeEntry field of their own (the sharing level), one
+    read-only mapping per distinct value per page rather than a dict per entry."""
+    key = ("extra", sharing)
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = MappingProxyType({"sharing": sharing})
+    return found
 
 
 def _tags(tags: Any, seen: dict[Any, Any]) -> tuple[str, ...]:

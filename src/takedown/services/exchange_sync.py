@@ -98,11 +98,27 @@ def fetch_page(client: ExchangeClient, cursor: str | None, limit: int, wait: flo
     return client.fetch(cursor, limit=limit)
 
 
-def _canonical(registry: SignalRegistry, names: set[str], entry: ExchangeEntry) -> ExchangeEntry:
-    if entry.signal_type not in names:
-        return entry
-    value = registry.canonical(entry.signal_type, entry.value)
-    return entry if value == entry.value else replace(entry, value=value)
+def _canonical_all(
+    registry: SignalRegistry, entries: Sequence[ExchangeEntry]
+) -> list[ExchangeEntry]:
+    """The entries with values canonicalised by their signal type (a type the registry does
+    not know is left alone); an entry whose value is already canonical is kept as it is."""
+    names = set(registry.names())
+    canonical: dict[str, Callable[[str], str]] = {}
+    out: list[ExchangeEntry] = []
+    for entry in entries:
+        canon = canonical.get(entry.signal_type)
+        if canon is None:
+            known = entry.signal_type in names
+            canon = registry.canonicalizer(entry.signal_type) if known else _unchanged
+            canonical[entry.signal_type] = canon
+        value = canon(entry.value)
+        out.append(entry if value == entry.value else replace(entry, value=value))
+    return out
+
+
+def _unchanged(value: str) -> str:
+    return value
 
 
 def apply(
@@ -131,13 +147,12 @@ def apply_pages(
     stopping at the first one skipped. One commit per ~50,000 entries instead of per page is
     most of a large sync's speed on SQLite: a batch of random hashes dirties most leaves of
     the value indexes, and each commit writes every dirty leaf once, however many rows it got."""
-    names = set(registry.names())
     results: list[exchange_store.PageResult] = []
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite" and sum(len(p.entries) for p, _ in pages) > CACHE_ROWS:
             conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
         for page, after in pages:
-            entries = [_canonical(registry, names, e) for e in page.entries]
+            entries = _canonical_all(registry, page.entries)
             result = exchange_store.apply_page(
                 conn,
                 source.name,
