@@ -44,10 +44,12 @@ from takedown.config import Settings
 from takedown.exchange.client import DeltaPage, ExchangeEntry
 from takedown.exchange.hub_client import HubClient
 from takedown.exchange.hub_members import HubRole, Member, add_member
+from takedown.exchange.hub_schema import migrate_hub
 from takedown.exchange.hub_store import submit
-from takedown.exchange.hub_tables import create_hub_schema, hub_members
+from takedown.exchange.hub_tables import hub_members
 from takedown.services.exchange_sync import apply
 from takedown.services.runtime import Runtime
+from takedown.signals.pdq import is_degenerate_pdq
 from takedown.signals.registry import default_registry
 from takedown.storage.db import make_engine
 from takedown.storage.exchange_tables import exchange_sources
@@ -62,7 +64,7 @@ def free_port() -> int:
 
 def fill_hub(url: str, n: int, rng: random.Random) -> tuple[str, str, float]:
     engine = make_engine(url)
-    create_hub_schema(engine)
+    migrate_hub(engine)
     with engine.begin() as conn:
         contributor = add_member(conn, "bench-contributor", HubRole.CONTRIBUTOR)
         reader = add_member(conn, "bench-node", HubRole.READER)
@@ -124,6 +126,15 @@ def fetch_only(url: str, token: str, page_size: int) -> tuple[float, int]:
     return time.perf_counter() - started, count
 
 
+def textured_pdq(rng: random.Random) -> str:
+    """A random PDQ value the matcher will look up: about 1 in 370 random values has too few
+    or too many bits set to come from a textured picture, and is never matched on purpose."""
+    while True:
+        value = f"{rng.getrandbits(256):064x}"
+        if not is_degenerate_pdq(value):
+            return value
+
+
 def probe_delays(runtime: Runtime, probes: int, rng: random.Random) -> dict[str, list[float]]:
     """Commit entries as the follower would, and time until the matcher finds each."""
     node = runtime.exchange
@@ -132,7 +143,7 @@ def probe_delays(runtime: Runtime, probes: int, rng: random.Random) -> dict[str,
     delays: dict[str, list[float]] = {"same_process": [], "other_writer": []}
     for n in range(probes * 2):
         mode = "same_process" if n % 2 == 0 else "other_writer"
-        value = f"{rng.getrandbits(256):064x}"
+        value = textured_pdq(rng)
         entry = ExchangeEntry(f"probe-{n}", "pdq", value, label="TVEC1", contributor="probe")
         with runtime.engine.connect() as conn:
             cursor = conn.execute(select(events.c.seq).order_by(events.c.seq.desc())).first()

@@ -9,16 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from takedown.exchange.hub_app import HubConfig, create_hub_app
 from takedown.exchange.hub_members import HubRole, add_member
-from takedown.exchange.hub_tables import (
-    create_hub_schema,
-    hub_entries,
-    hub_feedback,
-    hub_members,
-)
+from takedown.exchange.hub_schema import VERSION_TABLE, migrate_hub
+from takedown.exchange.hub_tables import hub_entries, hub_feedback, hub_members
 
 
 def drop_hub_tables(engine: Engine) -> None:
@@ -26,11 +22,13 @@ def drop_hub_tables(engine: Engine) -> None:
     a node database shared by the session's tests holds only the node schema afterwards."""
     for table in (hub_feedback, hub_entries, hub_members):
         table.drop(engine, checkfirst=True)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
 
 
 def reset_hub_tables(engine: Engine) -> None:
     drop_hub_tables(engine)
-    create_hub_schema(engine)
+    migrate_hub(engine)
 
 
 def member_token(engine: Engine, name: str, role: HubRole) -> str:

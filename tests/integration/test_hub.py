@@ -132,6 +132,30 @@ def test_submit_feed_dispute_and_retract(hub: TestClient, hub_engine: Engine) ->
     assert ledger["intact"] is True and ledger["events"] >= 9
 
 
+def test_feed_entries_read_the_same_as_the_single_entry_view(
+    hub: TestClient, hub_engine: Engine
+) -> None:
+    """The feed reads raw columns for speed; each entry must still equal what `GET entry`
+    (the row through SQLAlchemy's types) says, tags, times and deletion included."""
+    org = bearer(member_token(hub_engine, "org-a", HubRole.CONTRIBUTOR))
+    items = [
+        {"signal_type": "pdq", "value": PDQ, "label": "TVEC7", "tags": ["ideology:x", "a"]},
+        {"signal_type": "pdq", "value": PDQ2, "label": "TVEC1", "note": "n", "crisis": True},
+        {"signal_type": "md5", "value": "b" * 32, "label": "TVEC2", "sharing": "contributors"},
+    ]
+    sent = hub.post("/v1/hub/entries", headers=org, json={"entries": items})
+    assert sent.status_code == 201, sent.text
+    crisis_id = sent.json()["entries"][1]["id"]
+    assert hub.delete(f"/v1/hub/entries/{crisis_id}", headers=org).status_code == 200
+    feed = hub.get("/v1/hub/deltas", headers=org).json()["entries"]
+    assert len(feed) == 3 and sum(e["deleted"] for e in feed) == 1
+    for entry in feed:
+        single = hub.get(f"/v1/hub/entries/{entry['id']}", headers=org).json()
+        del single["votes"]
+        assert entry == single
+    assert feed[0]["tags"] == ["ideology:x", "a"] and feed[0]["first_seen"].endswith("+00:00")
+
+
 def test_long_poll_returns_as_soon_as_an_entry_commits(hub: TestClient, hub_engine: Engine) -> None:
     org = bearer(member_token(hub_engine, "org", HubRole.CONTRIBUTOR))
     result: dict[str, float] = {}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from takedown.config import Settings
-from takedown.services.runtime import Runtime
+
+if TYPE_CHECKING:  # imported when used: commands without a runtime (sync, hub) start faster
+    from takedown.services.runtime import Runtime
 
 
 def settings_from_env() -> Settings:
@@ -15,6 +17,8 @@ def settings_from_env() -> Settings:
 
 
 def open_runtime(settings: Settings | None = None) -> Runtime:
+    from takedown.services.runtime import Runtime
+
     return Runtime(settings or settings_from_env())
 
 

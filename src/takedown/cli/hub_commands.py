@@ -13,7 +13,7 @@ from typing import Any
 from takedown.cli._common import emit, settings_from_env
 from takedown.exchange.hub_app import HubConfig, create_hub_app
 from takedown.exchange.hub_members import HubRole, add_member, parse_enum
-from takedown.exchange.hub_tables import create_hub_schema
+from takedown.exchange.hub_schema import migrate_hub
 from takedown.storage.db import make_engine
 
 
@@ -56,7 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_member_add(args: argparse.Namespace) -> int:
     role = parse_enum(HubRole, args.role, "role")
     engine = make_engine(_config().database_url)
-    create_hub_schema(engine)
+    migrate_hub(engine)
     try:
         with engine.begin() as conn:
             token = add_member(conn, args.name, role)

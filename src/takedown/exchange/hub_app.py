@@ -52,8 +52,8 @@ from takedown.core.errors import RateLimited as CoreRateLimited
 from takedown.core.events import verify_chain
 from takedown.exchange import hub_members, hub_store
 from takedown.exchange.hub_members import HubRole, Member
+from takedown.exchange.hub_schema import migrate_hub
 from takedown.exchange.hub_store import HubVerdict
-from takedown.exchange.hub_tables import create_hub_schema
 from takedown.signals.registry import SignalRegistry, default_registry
 from takedown.storage.db import make_engine, reading
 from takedown.storage.ledger import iter_events
@@ -228,7 +228,7 @@ def create_hub_app(
     rate_prefix: str = "takedown:hub-rate:",
 ) -> FastAPI:
     hub_engine = engine or make_engine(config.database_url)
-    create_hub_schema(hub_engine)
+    migrate_hub(hub_engine)
     signals = registry or default_registry()
     limiter: MemberLimiter
     if config.redis_url and config.redis_url.startswith(("redis://", "rediss://")):

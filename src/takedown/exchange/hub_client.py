@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ from takedown.exchange.client import DeltaPage, ExchangeEntry, ExchangeError, Ve
 TIMEOUT = 30.0
 
 
-def _when(value: Any, seen: dict[str, datetime | None]) -> datetime | None:
+def _when(value: Any, seen: dict[Any, Any]) -> datetime | None:
     """Parse a timestamp once per distinct string: a page's entries were mostly submitted
     together, so they share a handful of times (and then share the datetime objects too)."""
     if not isinstance(value, str) or not value:
@@ -33,36 +34,60 @@ def _when(value: Any, seen: dict[str, datetime | None]) -> datetime | None:
 
 
 _NEW = object.__new__
+_NO_TAGS: tuple[str, ...] = ()
 
 
 def entry_from_json(
-    item: Mapping[str, Any], seen: dict[str, datetime | None] | None = None
+    item: Mapping[str, Any], seen: dict[Any, Any] | None = None
 ) -> ExchangeEntry:
     """One feed entry. Built by filling the instance dict directly: the frozen dataclass's
-    `__init__` costs a guarded setattr per field, which is most of a million-entry parse."""
+    `__init__` costs a guarded setattr per field, which is most of a million-entry parse.
+    `seen` memoises per page what entries share (timestamps, labels, tag lists)."""
     seen = {} if seen is None else seen
-    label = item.get("label")
-    label = str(label) if label else None
-    tags = item.get("tags")
+    get = item.get
+    label = get("label")
+    labels = seen.get(("label", label))
+    if labels is None:
+        label = str(label) if label else None
+        labels = seen[("label", label)] = (label, (label,) if label else ())
+    tags = get("tags")
     entry = _NEW(ExchangeEntry)
     entry.__dict__.update(
         external_id=str(item["id"]),
         signal_type=str(item["signal_type"]),
         value=str(item["value"]),
-        label=label,
-        source_labels=(label,) if label else (),
-        tags=tuple(str(t) for t in tags) if tags else (),
-        severity=item.get("severity"),
-        contributor=item.get("contributor"),
-        note=item.get("note"),
-        deleted=bool(item.get("deleted")),
-        disputed=bool(item.get("disputed")),
-        crisis=bool(item.get("crisis")),
-        first_seen=_when(item.get("first_seen"), seen),
-        updated_at=_when(item.get("updated_at"), seen),
-        extra={"seq": item.get("seq"), "sharing": item.get("sharing")},
+        label=labels[0],
+        source_labels=labels[1],
+        tags=_tags(tags, seen) if tags else _NO_TAGS,
+        severity=get("severity"),
+        contributor=get("contributor"),
+        note=get("note"),
+        deleted=bool(get("deleted")),
+        disputed=bool(get("disputed")),
+        crisis=bool(get("crisis")),
+        first_seen=_when(get("first_seen"), seen),
+        updated_at=_when(get("updated_at"), seen),
+        extra=_extra(get("sharing"), seen),
     )
     return entry
+
+
+def _extra(sharing: Any, seen: dict[Any, Any]) -> Mapping[str, Any]:
+    """The hub fields with no ExchangeEntry field of their own (the sharing level), one
+    read-only mapping per distinct value per page rather than a dict per entry."""
+    key = ("extra", sharing)
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = MappingProxyType({"sharing": sharing})
+    return found
+
+
+def _tags(tags: Any, seen: dict[Any, Any]) -> tuple[str, ...]:
+    key = ("tags", *tags) if isinstance(tags, list) else ("tags", tags)
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = tuple(str(t) for t in tags)
+    return found
 
 
 class HubClient:
@@ -116,7 +141,7 @@ class HubClient:
         timeout = TIMEOUT + wait if wait > 0 else None
         body = self._call("GET", "/v1/hub/deltas", params=params, timeout=timeout)
         try:
-            seen: dict[str, datetime | None] = {}
+            seen: dict[Any, Any] = {}
             entries = [entry_from_json(item, seen) for item in body["entries"]]
             return DeltaPage(entries, str(body["cursor"]), bool(body["more"]))
         except (KeyError, TypeError, ValueError) as error:

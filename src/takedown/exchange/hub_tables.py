@@ -6,6 +6,9 @@ same hash-chained append and verify code serves both.
 
 The hub holds hashes and labels only: no column can hold content, and submissions that look
 like content are refused (see hub_store.submit).
+
+The schema is versioned by the hub's own migration chain (hub_schema.migrate_hub); a change
+here needs a revision in hub_migrations/versions, which the migration test checks.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    Engine,
     ForeignKey,
     Index,
     Integer,
@@ -88,8 +90,3 @@ hub_feedback = Table(
 
 hub_events = events.to_metadata(hub_metadata)
 
-
-def create_hub_schema(engine: Engine) -> None:
-    """Create the hub's tables if missing (idempotent); the hub schema is versioned by this
-    module alone, since no node migration ever touches a hub database."""
-    hub_metadata.create_all(engine)

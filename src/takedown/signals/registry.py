@@ -6,13 +6,14 @@ Third-party packages add types through the `takedown.signal_types` entry-point g
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 
 from takedown.core.detection import SignalType
 from takedown.core.errors import Conflict, NotFound
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_LOWER_HEX = re.compile(r"[0-9a-f]+")
 
 
 class SignalRegistry:
@@ -37,15 +38,25 @@ class SignalRegistry:
 
     def canonical(self, name: str, value: str) -> str:
         """A bank value in the form the signal type produces (hex hashes are lower-case)."""
-        signal_type = self.get(name)
-        canonicalize = getattr(signal_type, "canonicalize", None)
+        return self.canonicalizer(name)(value)
+
+    def canonicalizer(self, name: str) -> Callable[[str], str]:
+        """`canonical` for one type as a function, for callers canonicalising many values."""
+        canonicalize = getattr(self.get(name), "canonicalize", None)
         if canonicalize is not None:
-            return str(canonicalize(value))
-        value = value.strip()
-        return value.lower() if _HEX.fullmatch(value) else value
+            return lambda value: str(canonicalize(value))
+        return _canonical_text
+
 
     def names(self) -> list[str]:
         return sorted(self._types)
+
+
+def _canonical_text(value: str) -> str:
+    if _LOWER_HEX.fullmatch(value):  # already canonical: most values a peer sends
+        return value
+    value = value.strip()
+    return value.lower() if _HEX.fullmatch(value) else value
 
 
 def default_registry() -> SignalRegistry:

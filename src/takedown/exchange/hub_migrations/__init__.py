@@ -1,0 +1,1 @@
+"""The hub database's own Alembic chain (see takedown.exchange.hub_schema)."""
