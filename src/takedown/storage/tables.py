@@ -121,11 +121,13 @@ bank_entries = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("removed_at", UtcDateTime(), nullable=True),
     Column("quarantined_at", UtcDateTime(), nullable=True),
-    # On PostgreSQL the unique index is on (bank, signal_type, md5(value)): a B-tree cannot
-    # hold a long clip's value (migration 0010); SQLite indexes the value itself.
+    # SQLite's form. On PostgreSQL a B-tree cannot hold a long clip's value: the unique index
+    # is on (bank, signal_type, md5(value)), plus a hash index on value for lookups
+    # (POSTGRES_FORMS, migration 0010).
     Index(UNIQUE_ENTRY, "bank", "signal_type", "value", unique=True),
-    Index("ix_bank_entries_value", "value", postgresql_using="hash"),
 )
+POSTGRES_FORMS = frozenset({UNIQUE_ENTRY, "ix_bank_entries_value"})
+"""Indexes whose PostgreSQL form the metadata cannot state for both dialects."""
 
 findings = Table(
     "findings",

@@ -1,8 +1,10 @@
 """long bank values: a clip's vPDQ hash (80 characters a second) no longer limited to 512
 
 `bank_entries.value` becomes TEXT. A B-tree index cannot hold a key over ~2.7 KB (a 35-second
-clip), so on PostgreSQL uniqueness is kept on md5(value) and lookups by value use a hash index;
-SQLite has neither limit and keeps plain indexes under the same names.
+clip), so on PostgreSQL uniqueness is kept on md5(value) and lookups by value use a hash index.
+SQLite has no such limit: its unique index on (bank, signal_type, value) serves every lookup
+(each names the bank), so the old (signal_type, value) index goes, one index less to write
+per banked entry (a million-entry sync: ~3 s).
 
 Revision ID: 0010
 Revises: 0009
@@ -33,11 +35,11 @@ def upgrade() -> None:
         op.execute("CREATE INDEX ix_bank_entries_value ON bank_entries USING hash (value)")
     else:
         op.create_index(UNIQUE, "bank_entries", ["bank", "signal_type", "value"], unique=True)
-        op.create_index("ix_bank_entries_value", "bank_entries", ["value"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_bank_entries_value", table_name="bank_entries")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_bank_entries_value", table_name="bank_entries")
     op.drop_index(UNIQUE, table_name="bank_entries")
     with op.batch_alter_table("bank_entries", schema=None) as batch_op:
         batch_op.alter_column("value", existing_type=sa.Text(), type_=sa.String(length=512),
