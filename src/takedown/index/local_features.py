@@ -8,10 +8,12 @@ that loses too many keypoints is missed, never invented):
   pictures that collect most distinctive pairs are verified.
 - **Words** from then on (`takedown.index.visual_words`): only `INDEXED` well-spread
   descriptors of each banked picture are kept, as visual words in an inverted file; a query's
-  words vote (tf-idf) for the pictures sharing them, and the best `WORD_CANDIDATES` are
-  verified against their *full* feature sets, read through `resolve` (the database) with a
-  small cache. Nearest-neighbour search over all descriptors cost 237-713 ms per lookup and
-  extrapolated to 12-24 GB at 1M pictures; the words form is docs/hashing.md's answer to that.
+  words vote (tf-idf) for the pictures sharing them, the best 40 are re-ranked by exact
+  Hamming distance to those kept descriptors, and at most `WORD_CANDIDATES` are verified
+  (best first, early exit) against their *full* feature sets, read through `resolve` (the
+  database) with a small cache. Nearest-neighbour search over all descriptors cost 237-713 ms
+  per lookup and extrapolated to 12-24 GB at 1M pictures; the words form is docs/hashing.md's
+  answer to that.
 
 The vocabulary is trained on the bank when it switches form and again each time the bank has
 grown `REGROW`-fold, so words stay balanced as it grows. Additions are visible to the next

@@ -35,8 +35,10 @@ MIN_SHARED_WORDS = 2
 QUERY_CELLS = 2
 """Level-1 cells each query descriptor is looked up in (soft assignment, query side only)."""
 STOP_WORD_FACTOR = 2
-"""Lists longer than this many times the average are skipped: they hold the descriptors every
-picture has (flat gradients, text strokes) and cost most of the votes for least evidence."""
+"""Lists with more live postings than this many times the average are skipped: they hold the
+descriptors every picture has (flat gradients, text strokes, crowded corners) and cost most
+of the votes for least evidence. At 200,000 clustered pictures: factor 40, 87.5% recall and
+~590,000 postings read per query; 4, 92.5%; 2, 100% and ~80,000."""
 def indexed_subset(features: FeatureSet, count: int = INDEXED) -> np.ndarray:
     """Indices of the `count` descriptors a picture is retrieved by (banked: `INDEXED`; a
     query votes with `VOTING`): the strongest `count`/16 per cell of a 4x4 grid (sets are
