@@ -8,10 +8,12 @@ that loses too many keypoints is missed, never invented):
   pictures that collect most distinctive pairs are verified.
 - **Words** from then on (`takedown.index.visual_words`): only `INDEXED` well-spread
   descriptors of each banked picture are kept, as visual words in an inverted file; a query's
-  words vote (tf-idf) for the pictures sharing them, and the best `WORD_CANDIDATES` are
-  verified against their *full* feature sets, read through `resolve` (the database) with a
-  small cache. Nearest-neighbour search over all descriptors cost 237-713 ms per lookup and
-  extrapolated to 12-24 GB at 1M pictures; the words form is docs/hashing.md's answer to that.
+  words vote (tf-idf) for the pictures sharing them, the best 40 are re-ranked by exact
+  Hamming distance to those kept descriptors, and at most `WORD_CANDIDATES` are verified
+  (best first, early exit) against their *full* feature sets, read through `resolve` (the
+  database) with a small cache. Nearest-neighbour search over all descriptors cost 237-713 ms
+  per lookup and extrapolated to 12-24 GB at 1M pictures; the words form is docs/hashing.md's
+  answer to that.
 
 The vocabulary is trained on the bank when it switches form and again each time the bank has
 grown `REGROW`-fold, so words stay balanced as it grows. Additions are visible to the next
@@ -51,6 +53,8 @@ CANDIDATES = 6
 RATIO = 0.9
 MIN_DISTINCTIVE = 4
 REGROW = 4
+EXIT_SHARE = 0.5
+"""After a verified candidate, others are verified only with at least this share of its vote."""
 CACHE = 2048
 """Full feature sets kept after verification (recently matched pictures are asked again)."""
 
@@ -127,8 +131,17 @@ class LocalFeatureIndex:
                 return
             self._remember(entry_id, features, key)
             self._words.add(entry_id, features.descriptors[indexed_subset(features)])
-            if len(self._words) >= REGROW * self._words.trained_at:
-                self._words.retrain()
+            self._maybe_retrain()
+
+    def _maybe_retrain(self) -> None:
+        """Retrain after `REGROW`-fold growth, and when dead rows (removed or re-added
+        entries) outnumber live ones: a bank that churns at a constant size would otherwise
+        keep every old row and its postings forever. Dead rows never take a candidate slot
+        (their vote is zeroed), so this bounds memory, not correctness."""
+        assert self._words is not None
+        words = self._words
+        if len(words) >= REGROW * words.trained_at or words.dead() > max(1000, len(words)):
+            words.retrain()
 
     def load(self, entry_ids: np.ndarray, subsets: np.ndarray, keys: Sequence[str]) -> None:
         """Fill an empty index with many resolvable pictures at once, in the words form: their
@@ -201,6 +214,7 @@ class LocalFeatureIndex:
         features = self._kept.pop(entry_id, None)
         if self._words is not None:
             self._words.remove(entry_id)
+            self._maybe_retrain()
             return
         assert features is not None
         start = self._offsets.pop(entry_id)
@@ -228,17 +242,34 @@ class LocalFeatureIndex:
             return []
         with self._lock:
             if self._words is not None:
-                work = [(e, self._full(e)) for e in self._words.candidates(query.descriptors)]
-                pairs = [_nearest_pairs(query, banked) for _e, banked in work if banked]
-                work = [(e, b) for e, b in work if b]
-            else:
-                work, pairs = self._flat_candidates(query, limit)
+                return self._words_query(query)
+            work, pairs = self._flat_candidates(query, limit)
         found: list[FeatureMatch] = []
         for (entry_id, banked), candidate in zip(work, pairs, strict=True):
             assert banked is not None
             result = verify(query, banked, candidate)
             if result is not None:
                 found.append(FeatureMatch(entry_id, result))
+        return sorted(found, key=lambda m: (m.distance, m.entry_id))
+
+    def _words_query(self, query: FeatureSet) -> list[FeatureMatch]:
+        """Verify the vote's candidates best first. Once one verifies, the rest are verified
+        only while their vote is at least `EXIT_SHARE` of its: RANSAC and reading full sets
+        are most of a lookup's cost, and a picture that weak next to a verified one is one
+        more distractor (a collage of two banked pictures gives both strong votes)."""
+        assert self._words is not None
+        found: list[FeatureMatch] = []
+        floor = 0.0
+        for entry_id, vote in self._words.candidates(query):
+            if vote < floor:
+                break
+            banked = self._full(entry_id)
+            if not banked:
+                continue
+            result = verify(query, banked, _nearest_pairs(query, banked))
+            if result is not None:
+                found.append(FeatureMatch(entry_id, result))
+                floor = max(floor, EXIT_SHARE * vote)
         return sorted(found, key=lambda m: (m.distance, m.entry_id))
 
     def _full(self, entry_id: int) -> FeatureSet | None:
@@ -317,11 +348,10 @@ class LocalFeatureIndex:
 
 
 def _nearest_pairs(query: FeatureSet, banked: FeatureSet) -> np.ndarray:
-    """Mutual nearest pairs within `MAX_DESCRIPTOR_DISTANCE`, by one faiss scan (cheaper than
-    OpenCV's cross-checked brute force, which scans both ways)."""
-    flat = faiss.IndexBinaryFlat(256)
-    flat.add(np.ascontiguousarray(banked.descriptors))
-    distances, nearest = flat.search(np.ascontiguousarray(query.descriptors), 1)
+    """Mutual nearest pairs within `MAX_DESCRIPTOR_DISTANCE`, by one faiss scan without an
+    index (cheaper than OpenCV's cross-checked brute force, which scans both ways)."""
+    distances, nearest = faiss.knn_hamming(np.ascontiguousarray(query.descriptors),
+                                           np.ascontiguousarray(banked.descriptors), 1)
     distances, nearest = distances.ravel(), nearest.ravel()
     close = np.flatnonzero((distances <= MAX_DESCRIPTOR_DISTANCE) & (nearest >= 0))
     return _one_per_query(close, nearest[close], distances[close])

@@ -134,3 +134,27 @@ def test_a_bank_loaded_in_one_go_answers_like_one_added_picture_by_picture() -> 
     assert index.form == "words" and len(index) == 6
     for n, picture in enumerate(PICTURES):
         assert [m.entry_id for m in index.query_content(png(crop(picture, 0.1)))] == [100 + n]
+
+
+def test_the_words_form_keeps_matching_an_entry_added_again_and_drops_dead_rows() -> None:
+    """Re-adding an entry under a changed set leaves a dead row in the words form: it must
+    never take the live row's candidate slot, and a bank that churns at a constant size must
+    not keep its dead rows forever (they are dropped at a retraining)."""
+    import numpy as np
+
+    index = _filled(words_from=6)
+    query = png(caption_band(crop(PICTURES[3], 0.1), top=True))
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        shuffled = rng.permutation(len(BANKED[3]))
+        changed = FeatureSet(BANKED[3].width, BANKED[3].height, BANKED[3].points[shuffled],
+                             BANKED[3].descriptors[shuffled])
+        index.add_features(103, changed)
+        assert [m.entry_id for m in index.query_content(query)] == [103]
+    assert len(index) == 6
+    words = index._words  # noqa: SLF001 - the dead rows are the point
+    assert words is not None and 0 < words.dead() <= 5
+    for n in range(1200):
+        index.add_features(103, BANKED[3] if n % 2 else changed)
+    assert words.dead() <= max(1000, len(words)) + 1
+    assert [m.entry_id for m in index.query_content(query)] == [103]
