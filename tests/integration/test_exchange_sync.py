@@ -147,7 +147,7 @@ def test_sigkill_mid_sync_then_restart_leaves_exactly_the_hubs_entries(
         sources = tmp_path / "sources.yaml"
         sources.write_text(
             "sources:\n  - name: hub\n    kind: takedown\n    bank: hub-bank\n"
-            f"    page_size: 1000\n    batch_entries: {total // 10}\n"
+            f"    page_size: 200\n    batch_entries: {total // 10}\n"
             f"    options: {{url: '{url}', token: '{token}'}}\n"
         )
         env = {
