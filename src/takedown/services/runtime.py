@@ -34,6 +34,7 @@ from takedown.services.exchange_node import ExchangeNode
 from takedown.services.facts import StoredFacts
 from takedown.services.media_banking import feature_resolver
 from takedown.services.metrics import observe_item
+from takedown.services.native_threads import limit_native_threads
 from takedown.services.pipeline import Pipeline
 from takedown.services.worker import Worker
 from takedown.signals.registry import default_registry
@@ -60,6 +61,7 @@ class Runtime:
         extra_detectors: list[Detector] | None = None,
     ) -> None:
         self.settings = settings
+        limit_native_threads(settings.native_threads)
         self.engine = engine or make_engine(settings.effective_database_url)
         migrate(self.engine)
         self.queue = queue or make_queue(settings.queue_url)
@@ -142,6 +144,7 @@ class Runtime:
 
     def start(self, *, workers: bool = True, delivery: bool = True) -> None:
         self._stop.clear()
+        limit_native_threads(self.settings.native_threads)  # pools of libraries loaded since
         jobs: list[tuple[str, Callable[[], None]]] = [
             ("banks", lambda: self.follower.run_forever(self._stop)),
             ("accountability", lambda: self.accountability.run_forever(self._stop)),
