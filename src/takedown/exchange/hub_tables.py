@@ -60,7 +60,7 @@ hub_entries = Table(
     Column("seq", BigId, nullable=False, unique=True),
     Column("member_id", BigId, ForeignKey("hub_members.id"), nullable=False),
     Column("signal_type", String(32), nullable=False),
-    Column("value", String(512), nullable=False),
+    Column("value", Text, nullable=False),  # a clip's vPDQ: 80 characters a second
     Column("label", String(16), nullable=False),
     Column("severity", Integer, nullable=False, default=3),
     Column("tags", JSON, nullable=False, default=list),
@@ -71,10 +71,12 @@ hub_entries = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("retracted_at", UtcDateTime(), nullable=True),
-    UniqueConstraint("member_id", "signal_type", "value", name="uq_hub_entries_member_signal"),
-    Index("ix_hub_entries_signal_value", "signal_type", "value"),
+    # SQLite's form; on PostgreSQL it is on md5(value), with a hash index on value for
+    # lookups (HUB_POSTGRES_FORMS, hub migration 0002), as for a node's bank entries.
+    Index("uq_hub_entries_member_signal", "member_id", "signal_type", "value", unique=True),
     Index("ix_hub_entries_crisis_seq", "crisis", "seq"),
 )
+HUB_POSTGRES_FORMS = frozenset({"uq_hub_entries_member_signal", "ix_hub_entries_value"})
 
 hub_feedback = Table(
     "hub_feedback",
