@@ -7,7 +7,6 @@ go green without having tested the real backends.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -19,29 +18,9 @@ from sqlalchemy import Engine, create_engine, text
 from takedown.config import Settings
 from takedown.storage.db import make_engine, migrate
 from takedown.storage.tables import metadata
-from takedown_testing import IN_CI, need_module
+from takedown_testing import PG_ADMIN_URL, need_module, need_service
 
-PG_ADMIN_URL = os.environ.get(
-    "TAKEDOWN_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 REDIS_URL = os.environ.get("TAKEDOWN_TEST_REDIS", "redis://127.0.0.1:6379/15")
-
-
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def need_service(name: str, host: str, port: int) -> None:
-    if _reachable(host, port):
-        return
-    message = f"{name} is not reachable on {host}:{port}"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: services must be running)")
-    pytest.skip(message)
 
 
 @pytest.fixture

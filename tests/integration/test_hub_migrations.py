@@ -18,7 +18,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from conftest import PG_ADMIN_URL, need_service
 from hub_testing import drop_hub_tables
 from takedown.exchange.hub_members import HubRole, add_member
 from takedown.exchange.hub_schema import (
@@ -30,6 +29,7 @@ from takedown.exchange.hub_schema import (
 )
 from takedown.exchange.hub_tables import HUB_POSTGRES_FORMS, hub_entries, hub_members, hub_metadata
 from takedown.storage.db import make_engine
+from takedown_testing import PG_ADMIN_URL, need_service
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
