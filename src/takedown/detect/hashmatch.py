@@ -238,21 +238,15 @@ class HashMatchDetector:
             for finding in self._local_findings(signal_type, matches[:1]):
                 assert finding.bank is not None and finding.entry_id is not None and at is not None
                 frames.setdefault(finding.bank, set()).add(at)
-                current = best.get(finding.entry_id)
-                times = [*(current[1] if current else []), at]
-                if current is None or finding.score > current[0].score:
-                    current = (finding, times)
-                best[finding.entry_id] = (current[0], times)
+                kept, times = best.get(finding.entry_id, (finding, []))
+                best[finding.entry_id] = (max(kept, finding, key=lambda f: f.score), [*times, at])
         needed = min(MIN_KEY_FRAMES, len(per_frame))
-        out = []
-        for finding, times in best.values():
-            verified = sorted(frames[finding.bank or ""])
-            if len(verified) < needed:
-                continue
-            out.append(replace(finding, evidence={**finding.evidence, "key_frames": {
-                "verified": len(verified), "of": len(per_frame),
-                "at_s": [round(t, 2) for t in sorted(times)]}}))
-        return out
+        return [
+            replace(finding, evidence={**finding.evidence, "key_frames": {
+                "verified": len(frames[finding.bank or ""]), "of": len(per_frame),
+                "at_s": [round(t, 2) for t in sorted(times)]}})
+            for finding, times in best.values() if len(frames[finding.bank or ""]) >= needed
+        ]
 
     def _local_findings(self, signal_type: str, matches: list[FeatureMatch]) -> list[Finding]:
         found: list[Finding] = []

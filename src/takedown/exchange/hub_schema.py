@@ -15,16 +15,15 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
 
+from takedown.storage.db import alembic_config
+
 HUB_MIGRATIONS_DIR = Path(__file__).with_name("hub_migrations")
 VERSION_TABLE = "hub_alembic_version"
 BASELINE = "0001"
 
 
 def hub_alembic_config(engine: Engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(HUB_MIGRATIONS_DIR))
-    config.attributes["engine"] = engine
-    return config
+    return alembic_config(engine, HUB_MIGRATIONS_DIR)
 
 
 def migrate_hub(engine: Engine) -> None:

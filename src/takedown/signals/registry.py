@@ -47,7 +47,6 @@ class SignalRegistry:
             return lambda value: str(canonicalize(value))
         return _canonical_text
 
-
     def names(self) -> list[str]:
         return sorted(self._types)
 

@@ -68,9 +68,11 @@ def _disable_pysqlite_autobegin(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, migrations: Path = MIGRATIONS_DIR) -> Config:
+    """Alembic's configuration for `engine` and a migration chain (the node's by default;
+    the hub has its own)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations))
     config.attributes["engine"] = engine
     return config
 
