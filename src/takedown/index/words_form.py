@@ -219,7 +219,7 @@ class WordsForm:
     def nbytes(self) -> int:
         used = self._rows
         return (used * (INDEXED * 32 + 2 + 8) + len(self._row_of) * 100
-                + self.file.nbytes())
+                + self.file.nbytes() + self._tally_buffer.nbytes)
 
 
 def _any_of_row(near: np.ndarray, rows: int) -> np.ndarray:
