@@ -348,12 +348,21 @@ class LocalFeatureIndex:
 
 
 def _nearest_pairs(query: FeatureSet, banked: FeatureSet) -> np.ndarray:
-    """Mutual nearest pairs within `MAX_DESCRIPTOR_DISTANCE`, by one faiss scan without an
-    index (cheaper than OpenCV's cross-checked brute force, which scans both ways)."""
-    distances, nearest = faiss.knn_hamming(np.ascontiguousarray(query.descriptors),
-                                           np.ascontiguousarray(banked.descriptors), 1)
-    distances, nearest = distances.ravel(), nearest.ravel()
-    close = np.flatnonzero((distances <= MAX_DESCRIPTOR_DISTANCE) & (nearest >= 0))
+    """Mutual nearest pairs within `MAX_DESCRIPTOR_DISTANCE`: every distance in one faiss
+    pass, then the nearest of each query descriptor (the first on ties, as `knn_hamming`
+    gives; its heap costs twice as much for ~700 x 256 descriptors), cheaper than OpenCV's
+    cross-checked brute force, which scans both ways."""
+    ours = np.ascontiguousarray(query.descriptors)
+    theirs = np.ascontiguousarray(banked.descriptors)
+    if ours.shape[0] == 0 or theirs.shape[0] == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    every = np.empty((ours.shape[0], theirs.shape[0]), dtype=np.int32)
+    faiss.hammings(  # type: ignore[attr-defined]  # in faiss, not in its stubs
+        faiss.swig_ptr(ours), faiss.swig_ptr(theirs), ours.shape[0], theirs.shape[0], 32,
+        faiss.swig_ptr(every))
+    nearest = every.argmin(axis=1)
+    distances = every[np.arange(ours.shape[0]), nearest]
+    close = np.flatnonzero(distances <= MAX_DESCRIPTOR_DISTANCE)
     return _one_per_query(close, nearest[close], distances[close])
 
 

@@ -158,3 +158,31 @@ def test_the_words_form_keeps_matching_an_entry_added_again_and_drops_dead_rows(
         index.add_features(103, BANKED[3] if n % 2 else changed)
     assert words.dead() <= max(1000, len(words)) + 1
     assert [m.entry_id for m in index.query_content(query)] == [103]
+
+
+def test_the_vote_counts_like_a_full_tally_and_leaves_no_sum_behind() -> None:
+    """The words form sums votes into a buffer kept between queries and zeroes only what the
+    postings touched: a sum left behind would vote in the next query (a picture proposed for
+    a query it is not in), and a wrong shared-word count would let one-word rows through."""
+    import numpy as np
+
+    from takedown.index.words_form import MIN_SHARED_WORDS
+
+    index = _filled(words_from=6)
+    words = index._words  # noqa: SLF001 - the vote's arithmetic is the point
+    assert words is not None
+    rng = np.random.default_rng(2)
+    for count in (40, 2):
+        rows = rng.integers(0, 6, 30).astype(np.int32)
+        weight = rng.uniform(0.1, 14.0, 30)
+        best, score = words._tally(rows, weight, count)  # noqa: SLF001
+        shared = np.bincount(rows, minlength=6)
+        votes = np.bincount(rows, weight, minlength=6) * words._norm[:6]  # noqa: SLF001
+        expected = [int(r) for r in np.argsort(-votes, kind="stable")
+                    if shared[r] >= MIN_SHARED_WORDS and votes[r] > 0][:count]
+        assert best.tolist() == expected
+        assert np.allclose(score, votes[expected])
+        assert not words._tally_buffer.any()  # noqa: SLF001
+    query = features_from_bytes(png(crop(PICTURES[4], 0.1)))
+    assert words.candidates(query) == words.candidates(query)
+    assert words.candidates(query)[0][0] == 104
