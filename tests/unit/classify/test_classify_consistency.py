@@ -48,12 +48,35 @@ def test_gym_chatter_is_not_tvec(shipped: TieredClassifier) -> None:
     assert result.label == "other"
 
 
-@pytest.mark.parametrize("term", ["the", "of the", "in the", "der die", "de la", "في", "a 12"])
+@pytest.mark.parametrize(
+    "term",
+    [
+        "the",
+        "of the",
+        "in the",
+        "der die",
+        "de la",
+        "في",
+        "a 12",
+        "see",
+        "see what",
+        "get",
+        "you know",
+        "look at",
+        "near the",
+        "heute uns",
+        "comme",
+        "tutti",
+        "لكن",
+    ],
+)
 def test_stop_words_are_not_content(term: str) -> None:
     assert not is_content_term(term)
 
 
-@pytest.mark.parametrize("term", ["caliphate", "of martyrdom", "kampf", "الدولة"])
+@pytest.mark.parametrize(
+    "term", ["caliphate", "of martyrdom", "kampf", "الدولة", "take revenge", "white race"]
+)
 def test_content_words_are(term: str) -> None:
     assert is_content_term(term)
 
