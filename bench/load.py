@@ -201,12 +201,13 @@ def deploy(config: Config, workdir: Path, texts: list[str]) -> Deployment:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used (Linux /proc), robust to other jobs' load."""
+    """User + system CPU a process and its waited-for children (OCR subprocesses) have used
+    (Linux /proc), robust to other jobs' load."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _decided(engine: Any) -> int:
