@@ -1,7 +1,7 @@
 """Text in images (memes, screenshots) through Debian's tesseract.
 
 Through libtesseract's C API where it loads (`tesseract_lib`: the language models stay loaded,
-~10 ms per small image instead of ~0.25 s of start-up per image), else the `tesseract` binary
+~3–35 ms per small image instead of ~0.25 s of start-up per image), else the `tesseract` binary
 as a subprocess with the image on stdin. Where neither or no language pack is there the feature
 reports itself `Unavailable` (CLI exit 6, HTTP 503): an optional capability that is absent, not
 a failure. Images are checked with Pillow first (size and decodability) so a hostile file never

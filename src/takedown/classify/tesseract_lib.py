@@ -2,7 +2,7 @@
 language models loaded once per engine instead of once per image.
 
 Starting the `tesseract` binary loads eng+ara+fra+deu for every image: ~0.25 s of CPU before it
-reads a pixel, where recognising a small meme takes ~10 ms. Under load that start-up was the
+reads a pixel, where recognising a small image takes ~3–35 ms. Under load that start-up was the
 worker's main cost (a 64-item batch with three images spent ~0.8 s in it). Here a small pool of
 initialised engines is kept per process; an engine is used by one thread at a time (the C API is
 not thread-safe per handle), and `recognise` hands it the RGB pixels Pillow decoded and checked,
