@@ -103,6 +103,7 @@ class Config:
     classifier: bool = False
     worker_batch: int = 64
     drain: float = DRAIN_LIMIT
+    rate: float = 0.0
     label: str = ""
 
 
@@ -201,12 +202,13 @@ def deploy(config: Config, workdir: Path, texts: list[str]) -> Deployment:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used (Linux /proc), robust to other jobs' load."""
+    """User + system CPU a process and its waited-for children (OCR subprocesses) have used
+    (Linux /proc), robust to other jobs' load."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _decided(engine: Any) -> int:
@@ -243,11 +245,19 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
     images = [make_image(n) for n in range(200)]
     stop_at = time.monotonic() + config.seconds
 
+    # With --rate each client sends one request every `interval` seconds (open loop, on a
+    # fixed schedule, so a slow answer does not lower the offered load); else back to back.
+    interval = config.batch * config.clients / config.rate if config.rate > 0 else 0.0
+
     def client(worker: int) -> None:
         rng = random.Random(worker)
         sent = 0
+        next_at = time.monotonic() + interval * worker / max(1, config.clients)
         with httpx.Client(base_url=deployment.url, headers=headers, timeout=30) as http:
             while time.monotonic() < stop_at:
+                if interval:
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                    next_at += interval
                 items = []
                 for _ in range(config.batch):
                     sent += 1
@@ -303,6 +313,7 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
         "label": config.label, "backend": config.backend, "workers": config.workers,
         "classifier": config.classifier, "worker_batch": config.worker_batch,
         "clients": config.clients, "request_batch": config.batch, "image_share": config.images,
+        "offered_per_s": config.rate or None,
         "seconds": round(window, 2),
         "accepted": accepted[0], "request_errors": errors[0],
         "accepted_per_s": round(accepted[0] / window, 1),
@@ -395,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain-seconds", type=float, default=DRAIN_LIMIT,
                         help="bound on the drain after the load (decide latencies count only "
                         "what was decided by then)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="offered items/s over all clients (0: as fast as answered)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="also write results here")
     parser.add_argument("--plot", type=Path, default=None, help="write a scaling plot (PNG)")
@@ -411,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = load_texts()
     base = Config(args.backend, args.workers, args.seconds, clients=args.clients,
                   batch=args.batch, images=args.images, classifier=args.classifier == "on",
-                  worker_batch=args.worker_batch, drain=args.drain_seconds)
+                  worker_batch=args.worker_batch, drain=args.drain_seconds, rate=args.rate)
     configs: list[Config] = []
     if args.matrix:
         for backend in args.backends.split(","):

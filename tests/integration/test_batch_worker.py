@@ -3,6 +3,7 @@ one bad item spoil its neighbours; bulk acceptance of a 1,000-item request."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from takedown.core.decisions import Decision
 from takedown.core.events import verify_chain
 from takedown.core.findings import Finding
 from takedown.core.signals import Signal
+from takedown.queue.embedded import EmbeddedQueue
 from takedown.services import ingest
 from takedown.services.runtime import Runtime
 from takedown.services.worker import MAX_ATTEMPTS
@@ -203,3 +205,33 @@ def test_a_thousand_item_batch_is_accepted_in_well_under_a_second(client: TestCl
         chain = list(iter_events(conn))
     assert stored == received == 1001
     assert verify_chain(chain) is None
+
+
+def test_a_worker_starts_on_a_backlog_without_waiting_on_its_queue(
+    fast_settings: Settings,
+) -> None:
+    """A `takedown worker` process with the embedded queue never hears of the API's commits:
+    it must find the backlog by sweeping at once, not after its idle wait (here 300 s, past
+    the test's limit)."""
+    runtime = Runtime(fast_settings)
+    deaf = EmbeddedQueue()
+    stop = threading.Event()
+    thread = threading.Thread(target=runtime.worker.run_forever, args=(stop, deaf),
+                              kwargs={"idle": 300.0})
+    try:
+        ingest.accept(runtime.engine, runtime.queue, _items(150))
+        thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with runtime.engine.connect() as conn:
+                if _status_counts(conn) == {"done": 150}:
+                    break
+            time.sleep(0.05)
+        with runtime.engine.connect() as conn:
+            assert _status_counts(conn) == {"done": 150}
+    finally:
+        stop.set()
+        deaf.close()
+        thread.join(timeout=60)
+        runtime.close()
+    assert not thread.is_alive()

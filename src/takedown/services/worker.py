@@ -201,11 +201,20 @@ class Worker:
 
     def run_forever(self, stop: threading.Event, queue: WorkQueue, *, idle: float = 0.5) -> None:
         """Take announced ids first, then sweep the table for anything a notification missed.
-        With the queue unreachable (Redis restarting) the sweep alone keeps work moving."""
-        last_sweep = 0.0
+        With the queue unreachable (Redis restarting) the sweep alone keeps work moving.
+
+        The first pass sweeps before waiting on the queue: a worker process started beside a
+        backlog (or one whose queue never hears of the API's commits: the embedded queue in a
+        separate `takedown worker`) starts on it at once, not after `idle` seconds; a sweep
+        runs until nothing is runnable, so a backlog never waits on `receive`."""
+        last_sweep = -float("inf")
         queue_down = False
         while not stop.is_set():
             try:
+                if time.monotonic() - last_sweep > idle:
+                    while self.run_once() and not stop.is_set():
+                        pass
+                    last_sweep = time.monotonic()
                 try:
                     received = queue.receive(idle)
                     if queue_down:
@@ -225,10 +234,8 @@ class Worker:
                         self.run_once(ids=chunk, limit=len(chunk))
                     with contextlib.suppress(Exception):
                         queue.ack([tag for tag, _ in received])
-                if not received or time.monotonic() - last_sweep > idle:
-                    while self.run_once() and not stop.is_set():
-                        pass
-                    last_sweep = time.monotonic()
+                else:
+                    last_sweep = -float("inf")  # nothing announced: sweep on the next pass
             except Exception:  # noqa: BLE001 - database hiccups must not kill the worker
                 log.exception("worker loop error")
                 stop.wait(idle)

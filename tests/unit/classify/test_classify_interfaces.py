@@ -69,14 +69,15 @@ def _text_image(text: str) -> bytes:
 
 
 def test_image_without_ocr_binary_reports_unavailable(shipped) -> None:
-    detector = ClassifierDetector(shipped, ocr=TesseractOcr(binary="no-such-tesseract-binary"))
+    missing = TesseractOcr(binary="no-such-tesseract-binary", library="no-such-tesseract-library")
+    detector = ClassifierDetector(shipped, ocr=missing)
     sub = make_submission(
         item_id="2", kind=ContentKind.IMAGE, content=_text_image("hello"), text="caption"
     )
     [finding] = detector.detect(sub, [])
     assert finding.evidence["ocr"].startswith("unavailable")
     with pytest.raises(Unavailable):
-        TesseractOcr(binary="no-such-tesseract-binary").extract(b"x")
+        TesseractOcr(binary="no-such-tesseract-binary", library=None).extract(b"x")
 
 
 @pytest.mark.skipif(not HAVE_TESSERACT, reason="tesseract is not installed here")
@@ -96,3 +97,30 @@ def test_ocr_reads_text_in_an_image_and_feeds_the_classifier(shipped) -> None:
 def test_ocr_rejects_non_images() -> None:
     with pytest.raises(InvalidInput):
         TesseractOcr().extract(b"definitely not an image")
+
+
+@pytest.mark.skipif(not HAVE_TESSERACT, reason="tesseract is not installed here")
+def test_library_ocr_reads_what_the_binary_reads() -> None:
+    images = [_text_image("Police arrested two suspects"), _text_image("Nous sommes ensemble")]
+    in_process = TesseractOcr()
+    binary = TesseractOcr(library=None)
+    texts = [in_process.extract(image).text for image in images]
+    assert in_process.uses_library and not binary.uses_library
+    assert texts == [binary.extract(image).text for image in images]
+    assert "suspects" in texts[0].lower()
+
+
+@pytest.mark.skipif(not HAVE_TESSERACT, reason="tesseract is not installed here")
+def test_library_ocr_reuses_its_engines_and_keeps_the_time_bound() -> None:
+    ocr = TesseractOcr(engines=1)
+    ocr.available_langs()
+    pool = ocr._pool
+    assert pool is not None
+    with pool.engine() as first:
+        pass
+    with pool.engine() as second:
+        assert second is first
+    with pytest.raises(InvalidInput, match="too long"):
+        TesseractOcr(timeout_s=0.001).extract(_text_image("Police arrested two suspects " * 3))
+    with pytest.raises(InvalidInput):
+        ocr.extract(b"definitely not an image")
