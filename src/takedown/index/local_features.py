@@ -32,6 +32,7 @@ import faiss
 import numpy as np
 
 from takedown.index.base import Match
+from takedown.index.visual_words import hamming_matrix
 from takedown.index.words_form import WordsForm, indexed_subset
 from takedown.signals.local_features import (
     MAX_DESCRIPTOR_DISTANCE,
@@ -352,16 +353,11 @@ def _nearest_pairs(query: FeatureSet, banked: FeatureSet) -> np.ndarray:
     pass, then the nearest of each query descriptor (the first on ties, as `knn_hamming`
     gives; its heap costs twice as much for ~700 x 256 descriptors), cheaper than OpenCV's
     cross-checked brute force, which scans both ways."""
-    ours = np.ascontiguousarray(query.descriptors)
-    theirs = np.ascontiguousarray(banked.descriptors)
-    if ours.shape[0] == 0 or theirs.shape[0] == 0:
+    if query.descriptors.shape[0] == 0 or banked.descriptors.shape[0] == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    every = np.empty((ours.shape[0], theirs.shape[0]), dtype=np.int32)
-    faiss.hammings(  # type: ignore[attr-defined]  # in faiss, not in its stubs
-        faiss.swig_ptr(ours), faiss.swig_ptr(theirs), ours.shape[0], theirs.shape[0], 32,
-        faiss.swig_ptr(every))
+    every = hamming_matrix(query.descriptors, banked.descriptors)
     nearest = every.argmin(axis=1)
-    distances = every[np.arange(ours.shape[0]), nearest]
+    distances = every[np.arange(every.shape[0]), nearest]
     close = np.flatnonzero(distances <= MAX_DESCRIPTOR_DISTANCE)
     return _one_per_query(close, nearest[close], distances[close])
 

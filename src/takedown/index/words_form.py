@@ -7,10 +7,9 @@ million pictures (docs/hashing.md); counting shared rare words does, at ~1 KB pe
 
 from __future__ import annotations
 
-import faiss
 import numpy as np
 
-from takedown.index.visual_words import InvertedFile, Vocabulary
+from takedown.index.visual_words import InvertedFile, Vocabulary, hamming_matrix
 from takedown.signals.local_features import GRID, FeatureSet
 
 INDEXED = 64
@@ -206,11 +205,7 @@ class WordsForm:
         needs, so the true picture comes first and few rows need RANSAC."""
         if rows.shape[0] == 0:
             return []
-        banked = np.ascontiguousarray(self._descriptors[rows].reshape(-1, 32))
-        flat = np.empty((voters.shape[0], banked.shape[0]), dtype=np.int32)
-        faiss.hammings(  # type: ignore[attr-defined]  # in faiss, not in its stubs
-            faiss.swig_ptr(np.ascontiguousarray(voters)), faiss.swig_ptr(banked),
-            voters.shape[0], banked.shape[0], 32, faiss.swig_ptr(flat))
+        flat = hamming_matrix(voters, self._descriptors[rows].reshape(-1, 32))
         held = (np.arange(INDEXED)[None, :] < self._lengths[rows][:, None]).ravel()
         close = np.count_nonzero(_any_of_row((flat <= CLOSE_BITS) & held, rows.shape[0]),
                                  axis=0)
