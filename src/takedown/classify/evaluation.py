@@ -40,7 +40,7 @@ class TieredScorer:
     def score(self, raw: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(tiered proba, fast-only proba, fast-tier mask)."""
         cleaned = [clean_text(t) for t in raw]
-        facets = self.classifier.fast_facets(cleaned)
+        facets = self.classifier.fast_facets(self.classifier.fast_inputs(raw, cleaned))
         fast = self.classifier.collapse(facets)
         decided = fast.max(axis=1) >= self.classifier.config.fast_threshold
         proba = fast.copy()
@@ -114,7 +114,8 @@ def evaluate(
     proba, fast, decided = scorer.score([e.text for e in rows])
     pred = classifier.config.decide(proba)
     hits = np.flatnonzero(pred == LABELS.index("tvec"))
-    batch = vectorize(classifier.vocab, [clean_text(e.text) for e in rows])
+    raw = [e.text for e in rows]
+    batch = vectorize(classifier.vocab, classifier.fast_inputs(raw, [clean_text(t) for t in raw]))
     categories: list[str | None] = [None] * len(rows)
     for i, cat in zip(hits, classifier.categories_of(batch, hits), strict=True):
         categories[int(i)] = cat

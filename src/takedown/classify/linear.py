@@ -140,26 +140,46 @@ class MlpModel:
             ) from None
 
 
-def fit_mlp(x: np.ndarray, y: np.ndarray, *, hidden: int, seed: int) -> MlpModel:
-    """Small MLP head (training-time only: scikit-learn); early stopping on a seeded 10%."""
+def fit_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    hidden: int,
+    seed: int,
+    sample_weight: np.ndarray | None = None,
+) -> MlpModel:
+    """Small MLP head (training-time only: scikit-learn); early stopping on a seeded 10%.
+
+    `sample_weight` (None: every row alike) reweights rows, e.g. by source
+    (`recipe.source_weights`)."""
     from sklearn.neural_network import MLPClassifier
 
     clf = MLPClassifier(
         hidden_layer_sizes=(hidden,), alpha=1e-3, early_stopping=True, random_state=seed,
         max_iter=200,
     )  # fmt: skip
-    clf.fit(x, y)
+    clf.fit(x, y, sample_weight=sample_weight)
     w1, w2 = (np.asarray(w, dtype=np.float32) for w in clf.coefs_)
     b1, b2 = (np.asarray(b, dtype=np.float32) for b in clf.intercepts_)
     return MlpModel(w1, b1, w2, b2)
 
 
-def fit_linear(x: Any, y: np.ndarray, *, c: float, n_classes: int, seed: int) -> LinearModel:
-    """Balanced multinomial logistic regression (training-time only: imports scikit-learn)."""
+def fit_linear(
+    x: Any,
+    y: np.ndarray,
+    *,
+    c: float,
+    n_classes: int,
+    seed: int,
+    sample_weight: np.ndarray | None = None,
+) -> LinearModel:
+    """Balanced multinomial logistic regression (training-time only: imports scikit-learn).
+
+    `sample_weight` multiplies the class balancing row by row (None: the plain recipe)."""
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=seed)
-    clf.fit(x, y)
+    clf.fit(x, y, sample_weight=sample_weight)
     if list(clf.classes_) != list(range(n_classes)):
         raise InvalidInput("training data lacks a class", hint="every label needs examples")
     coef, bias = clf.coef_, clf.intercept_.copy()

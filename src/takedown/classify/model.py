@@ -23,6 +23,7 @@ from takedown.classify.encoder import PAIR_NAME, SentenceEncoder
 from takedown.classify.features import Vocabulary, vectorize
 from takedown.classify.langid_fast import LanguageIdentifier
 from takedown.classify.linear import LinearModel, MlpModel, log_softmax, softmax
+from takedown.classify.recipe import Recipe, fast_text
 from takedown.classify.stopwords import is_content_term
 from takedown.classify.text import clean_text
 from takedown.core.errors import InvalidInput, NotFound
@@ -159,6 +160,7 @@ class TieredClassifier:
         self._common = frozenset(config.extra.get("common_terms", ()))
         self._terms: list[str] | None = None
         self._collapse = collapse_matrix(config.facets)
+        self.recipe = Recipe.from_json(config.extra.get("recipe"))
 
     @property
     def version(self) -> str:
@@ -203,6 +205,14 @@ class TieredClassifier:
             return [DEFAULT_CATEGORY] * len(rows)
         logits = self.category.logits(batch)[rows]
         return [self.categories[int(k)] for k in logits.argmax(axis=1)]
+
+    def fast_inputs(self, raw: Sequence[str], cleaned: Sequence[str]) -> list[str]:
+        """What the fast tier reads: the cleaned texts, or (a model trained with
+        `Recipe.mask_fingerprints`) the texts with their source fingerprints removed."""
+        if not self.recipe.mask_fingerprints:
+            return list(cleaned)
+        return [fast_text(t, self.recipe) for t in raw]
+
     def fast_facets(self, cleaned: Sequence[str]) -> np.ndarray:
         """Fast-tier probabilities per facet (sum them per class with `collapse`)."""
         return self.fast.proba(self.fast.logits(vectorize(self.vocab, cleaned)))
@@ -233,7 +243,7 @@ class TieredClassifier:
         if tiers not in ("auto", "fast", "semantic"):
             raise InvalidInput(f"unknown tiers mode {tiers!r}", hint="auto, fast or semantic")
         cleaned = [clean_text(t) for t in texts]
-        batch = vectorize(self.vocab, cleaned)
+        batch = vectorize(self.vocab, self.fast_inputs(texts, cleaned))
         facets = self.fast.proba(self.fast.logits(batch))
         proba = self.collapse(facets)
         tier = np.array(["fast"] * len(texts), dtype=object)

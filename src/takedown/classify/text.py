@@ -22,6 +22,14 @@ _VIA = re.compile(r"\bvia\s*$", re.I)
 _HASH = re.compile(r"#(?=\w)")
 _TRUNC = re.compile(r"(?:…|\.\.\.)\s*$")
 _SPACE = re.compile(r"\s+")
+_TAG = re.compile(r"(?<!\w)#\w+")
+_SIGNOFF = re.compile(
+    r"(?:folgt uns|folge uns|follow us|join us|join your local|subscribe|abonniert|abonniere"
+    r"|zum artikel|read more|weiterlesen|mehr unter|telegram|kontakt\b)",
+    re.I,
+)
+SIGNOFF_TAIL = 300
+"""A sign-off phrase starting in a text's last this-many characters cuts the text there."""
 
 MAX_CHARS = 10_000
 """Longer texts are cut here (bounded cost); up to it, both tiers read the whole text."""
@@ -38,6 +46,23 @@ def strip_artefacts(text: str) -> str:
     text = _TRUNC.sub("", text)
     text = _VIA.sub("", text)
     return text.strip(" :")
+
+
+def mask_fingerprints(text: str) -> str:
+    """The raw text without its source's fingerprints: hashtags dropped whole (campaign and
+    channel tags such as "#PatriotFront") and a channel sign-off near the end cut ("DER III.
+    WEG: Folgt uns bei Telegram! ...", "Join us on Telegram").
+
+    A model that learns a channel's footer scores the channel, not the post; on a source it
+    never saw, the footer is absent and the score goes with it. Only the tail is searched, so
+    a post that *discusses* Telegram in its first lines keeps them.
+    """
+    text = _TAG.sub(" ", text)
+    start = max(0, len(text) - SIGNOFF_TAIL)
+    match = _SIGNOFF.search(text, start)
+    if match:
+        text = text[: match.start()]
+    return _SPACE.sub(" ", text).strip()
 
 
 def clean_text(text: str) -> str:

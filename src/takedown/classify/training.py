@@ -45,6 +45,7 @@ from takedown.classify.model import (
     collapse_matrix,
 )
 from takedown.classify.perturb import PERTURBATIONS
+from takedown.classify.recipe import Recipe, fast_text, source_weights
 from takedown.classify.text import clean_text
 from takedown.core.errors import InvalidInput
 
@@ -62,12 +63,12 @@ BLEND_GRID = tuple(np.round(np.arange(0.0, 1.51, 0.125), 3))
 EVASION_SHARE = 0.25
 """Share of training rows (every class alike) that also train as an evasion-perturbed copy."""
 MIN_FACET_ROWS = 200
+"""A facet with fewer training rows is folded into its class's `corpora` facet."""
 COMMON_DF = 0.03
 """Words in more than this share of training texts are never shown as evidence."""
 CATEGORY_C = 1.0
 MIN_CATEGORY_ROWS = 10
 """A TVEC category needs this many `tvec` training rows to get an output in the category head."""
-"""A facet with fewer training rows is folded into its class's `corpora` facet."""
 
 
 @dataclass
@@ -218,6 +219,8 @@ def fit_model(
     log: Any = sys.stderr,
     min_df: int = 2,
     refit: bool = True,
+    recipe: Recipe = Recipe(),
+    evasion: bool = True,
 ) -> TrainingResult:
     """Fit both tiers on `parts["train"]`, calibrate on `parts["cal"]`, write `out_dir`.
 
@@ -227,25 +230,28 @@ def fit_model(
     holds a fifth of all accounts and channels; propaganda from accounts the model never saw
     is what it misses most, so those accounts train the shipped weights too. Test is never
     touched, so its figures still measure texts from unseen accounts.
+    `recipe`: optional variants (`recipe.Recipe`). `evasion=False` takes the rows as given,
+    for a caller that added the evasion copies once for several fits (`bench/loso.py`).
     """
-    train_rows = _with_copies(parts["train"])
+    train_rows = _with_copies(parts["train"], evasion)
     cal_rows = parts["cal"]
-    final_rows = _with_copies([*parts["train"], *cal_rows]) if refit else train_rows
+    final_rows = _with_copies([*parts["train"], *cal_rows], evasion) if refit else train_rows
     print(
         f"train {len(train_rows)} (with evasion copies), calibration {len(cal_rows)}, "
         f"final fit {len(final_rows)}",
         file=log,
     )
     x_cal = [clean_text(e.text) for e in cal_rows]
-    x_final = [clean_text(e.text) for e in final_rows]
+    f_cal = [fast_text(e.text, recipe) for e in cal_rows]
+    x_final = [fast_text(e.text, recipe) for e in final_rows]
     facets = choose_facets(train_rows)
     collapse = collapse_matrix(facets)
     y_cal = labels_of(cal_rows)
     vocab = build_vocabulary(x_final, min_df=min_df)
     encoder = SentenceEncoder(threads=1, name=ENCODER_NAME)
-    fast, semantic = fit_tiers(vocab, encoder, cache, train_rows, facets)
+    fast, semantic = fit_tiers(vocab, encoder, cache, train_rows, facets, recipe)
 
-    cal_logits = fast.logits(vectorize(vocab, x_cal))
+    cal_logits = fast.logits(vectorize(vocab, f_cal))
     fast.temperature = fit_temperature(cal_logits, y_cal, collapse)
     cal_fast_facets = fast.proba(cal_logits)
     cal_fast = cal_fast_facets @ collapse
@@ -274,7 +280,7 @@ def fit_model(
         file=log,
     )
     if refit:
-        refit_fast, refit_semantic = fit_tiers(vocab, encoder, cache, final_rows, facets)
+        refit_fast, refit_semantic = fit_tiers(vocab, encoder, cache, final_rows, facets, recipe)
         refit_fast.temperature, refit_semantic.temperature = fast.temperature, semantic.temperature
         fast, semantic = refit_fast, refit_semantic
 
@@ -297,6 +303,7 @@ def fit_model(
             "common_terms": common_terms(x_final),
             "split_counts": {k: sum(v.values()) for k, v in counts.items()},
             "weights_fitted_on": "train+cal" if refit else "train",
+            **({"recipe": recipe.to_json()} if recipe != Recipe() else {}),
         },
     )
     write_model(out_dir, vocab.to_json(), fast, semantic, config, counts)
@@ -305,8 +312,8 @@ def fit_model(
     return TrainingResult(out_dir, config, counts)
 
 
-def _with_copies(rows: Sequence[Example]) -> list[Example]:
-    return [*rows, *evasion_copies(rows)]
+def _with_copies(rows: Sequence[Example], evasion: bool = True) -> list[Example]:
+    return [*rows, *evasion_copies(rows)] if evasion else list(rows)
 
 
 def fit_tiers(
@@ -315,19 +322,23 @@ def fit_tiers(
     cache: EmbeddingCache,
     rows: Sequence[Example],
     facets: Sequence[str],
+    recipe: Recipe = Recipe(),
 ) -> tuple[LinearModel, MlpModel]:
     """The fast tier on sparse features and the semantic tier on cached embeddings, both on
-    `rows` (temperatures left at 1: the caller calibrates)."""
+    `rows` (temperatures left at 1: the caller calibrates), weighted as `recipe` says."""
     cleaned = [clean_text(e.text) for e in rows]
     targets = facets_of(rows, facets)
+    weight = source_weights([e.source for e in rows]) if recipe.source_balanced else None
     fast = fit_linear(
-        to_scipy(vectorize(vocab, cleaned), vocab.size),
+        to_scipy(vectorize(vocab, [fast_text(e.text, recipe) for e in rows]), vocab.size),
         targets,
         c=FAST_C,
         n_classes=len(facets),
         seed=SEED,
+        sample_weight=weight,
     )
-    semantic = fit_mlp(cache.embed(encoder, cleaned), targets, hidden=SEMANTIC_HIDDEN, seed=SEED)
+    emb = cache.embed(encoder, cleaned)
+    semantic = fit_mlp(emb, targets, hidden=SEMANTIC_HIDDEN, seed=SEED, sample_weight=weight)
     return fast, semantic
 
 
