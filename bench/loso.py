@@ -19,6 +19,7 @@ its rows, so folds and variants share cached embeddings. The first run fills the
 cache (~110k texts: several minutes on 2 cores); run it under the shared bench lock:
 
     flock /work/coord/bench.lock python bench/loso.py --variant balanced [--variant mask]
+        [--data ../shared/data (default: $TAKEDOWN_DATA_DIR or the checkout's ../shared/data)]
         [--holdout latent_hatred --holdout farright_telegram:de --holdout gab]
         [--max-train 20000] [--json out.json]
 """
@@ -47,6 +48,7 @@ from takedown.classify.metrics import report
 from takedown.classify.model import TieredClassifier
 from takedown.classify.recipe import Recipe
 from takedown.classify.training import evasion_copies, fit_model
+from takedown.cli.model_commands import default_data_dir
 
 HOLDOUTS = ("latent_hatred", "farright_telegram:de", "gab")
 VARIANTS: dict[str, Recipe] = {
@@ -170,7 +172,7 @@ def render(results: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).parents[1] / "../shared/data")
+    parser.add_argument("--data", type=Path, default=default_data_dir(), help="shared corpora")
     parser.add_argument("--holdout", action="append", help=f"default: {', '.join(HOLDOUTS)}")
     parser.add_argument("--variant", action="append", default=[], choices=sorted(VARIANTS))
     parser.add_argument("--max-train", type=int, default=None, help="subsample each fold's train")
