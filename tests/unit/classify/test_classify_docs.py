@@ -85,8 +85,10 @@ def test_write_docs(tmp_path) -> None:
         "## Robustness to evasion",
         "## Throughput",
         "## Errors that matter most",
+        "## Leave one source out (`bench/loso.py`)",
     ):
         assert heading in text
+    assert text.rstrip().endswith("not a reweighting of the rows there are.")
     assert "tvec-clf-test" in text and "a \\| b" in text
     assert "| ar | 8 |" in text and "-10.0 |" in text  # parallel suites, gap to English
     assert "| tvec | 2 | 50.0% | 50.0% |" in text  # Fifth Tribe tweets by annotated class
