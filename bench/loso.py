@@ -119,6 +119,19 @@ def _flag_rates(rows: list[Example], pred: np.ndarray) -> dict[str, dict[str, An
     return out
 
 
+def auc(scores: np.ndarray, positive: np.ndarray) -> float | None:
+    """ROC-AUC of `scores` for `positive` rows against the rest (ties count half); None
+    without both kinds. Tells a threshold problem (ranked right, cut too high) from a model
+    that does not rank the held-out source's propaganda above its other posts at all."""
+    from scipy.stats import rankdata
+
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if not n_pos or not n_neg:
+        return None
+    ranks = rankdata(scores)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def measure(fold: Fold, recipe: Recipe, cache: EmbeddingCache, work: Path) -> dict[str, Any]:
     """Fit `recipe` on the fold, calibrate, and read the held-out source and the test split."""
     start = time.perf_counter()
@@ -136,8 +149,10 @@ def measure(fold: Fold, recipe: Recipe, cache: EmbeddingCache, work: Path) -> di
     held_pred, test_pred = pred[: len(fold.held)], pred[len(fold.held) :]
     y_test = np.array([LABELS.index(e.label) for e in fold.test], dtype=np.int64)
     test = report(y_test, test_pred).to_json()
+    held_tvec = np.array([e.label == "tvec" for e in fold.held])
     return {
         "held": _flag_rates(fold.held, held_pred),
+        "held_auc": auc(proba[: len(fold.held), TVEC], held_tvec),
         "test": _flag_rates(fold.test, test_pred),
         "test_macro_f1": test["macro_f1"],
         "tvec_threshold": clf.config.tvec_threshold,
@@ -149,12 +164,17 @@ def _pct(cell: dict[str, Any] | None) -> str:
     return "–" if cell is None else f"{100 * cell['tvec']:.1f}%"
 
 
+def _auc(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
 def render(results: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     """A markdown table: one row per fold and recipe, the ratio of held-out recall."""
     out = [
         "| held out | recipe | held-out tvec recall | ratio | held-out other → tvec | "
-        "test news → tvec | test counter → tvec | test tvec recall | test macro-F1 | fit s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "held-out AUC | test news → tvec | test counter → tvec | test tvec recall "
+        "| test macro-F1 | fit s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for spec, by_recipe in results.items():
         base = by_recipe["baseline"]["held"].get("tvec", {"tvec": 0.0})["tvec"]
@@ -164,7 +184,8 @@ def render(results: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
             n = f" (n={rec['n']})" if rec else ""
             out.append(
                 f"| {spec} | {name} | {_pct(rec)}{n} | {ratio} | {_pct(r['held'].get('other'))} "
-                f"| {_pct(r['test'].get('news'))} | {_pct(r['test'].get('counter'))} "
+                f"| {_auc(r.get('held_auc'))} | {_pct(r['test'].get('news'))} "
+                f"| {_pct(r['test'].get('counter'))} "
                 f"| {_pct(r['test'].get('tvec'))} | {r['test_macro_f1']:.3f} | {r['fit_s']:.0f} |"
             )
     return out

@@ -161,5 +161,14 @@ def test_loso_table_prints_the_ratio_to_the_baseline() -> None:
             }
         }
     )
-    assert "| gab | balanced | 15.0% (n=50) | 1.50 |" in table[-1]
+    assert "| gab | balanced | 15.0% (n=50) | 1.50 | – | – |" in table[-1]
     assert "| 1.00 |" in table[-2]
+
+
+def test_loso_auc_ranks_positives_and_counts_ties_half() -> None:
+    loso = _loso()
+    pos = np.array([True, True, False, False])
+    assert loso.auc(np.array([0.9, 0.8, 0.1, 0.2]), pos) == 1.0
+    assert loso.auc(np.array([0.1, 0.2, 0.9, 0.8]), pos) == 0.0
+    assert loso.auc(np.full(4, 0.5), pos) == 0.5
+    assert loso.auc(np.array([0.9, 0.1]), np.array([True, True])) is None
