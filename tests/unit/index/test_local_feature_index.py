@@ -186,3 +186,28 @@ def test_the_vote_counts_like_a_full_tally_and_leaves_no_sum_behind() -> None:
     query = features_from_bytes(png(crop(PICTURES[4], 0.1)))
     assert words.candidates(query) == words.candidates(query)
     assert words.candidates(query)[0][0] == 104
+
+
+def test_the_re_rank_counts_distinct_close_pairs_not_voters_near_one_descriptor() -> None:
+    """A repetitive banked picture (a cradle's balls, a checkerboard) can have one descriptor
+    close to dozens of a query's text strokes; counted by voters it outranked the picture
+    really shown (two dev-set false pairs). Distinct pairs count it once."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    index = _filled(words_from=6)
+    words = index._words  # noqa: SLF001 - the re-rank's arithmetic is the point
+    assert words is not None
+    stroke = rng.integers(0, 256, 32, dtype=np.uint8)
+    repetitive = rng.integers(0, 256, (INDEXED, 32), dtype=np.uint8)
+    repetitive[0] = stroke
+    shown = rng.integers(0, 256, (INDEXED, 32), dtype=np.uint8)
+    words.add(900, repetitive)
+    words.add(901, shown)
+    near_stroke = np.repeat(stroke[None, :], 30, axis=0)
+    near_stroke[np.arange(30), np.arange(30)] ^= 1  # 30 voters one bit from the stroke
+    voters = np.vstack([near_stroke, shown[:10], rng.integers(0, 256, (40, 32), np.uint8)])
+    rows = np.array([words._row_of[900], words._row_of[901]])  # noqa: SLF001
+    ranked = words._rerank(voters, rows)  # noqa: SLF001
+    assert [entry for entry, _ in ranked] == [901]
+    assert ranked[0][1] == 10
