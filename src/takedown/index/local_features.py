@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import faiss
 import numpy as np
@@ -37,12 +37,15 @@ from takedown.index.words_form import WordsForm, indexed_subset
 from takedown.signals.local_features import (
     MAX_DESCRIPTOR_DISTANCE,
     MIN_INLIERS,
+    QUERY_FEATURES,
     THRESHOLD,
     FeatureSet,
     Verification,
-    features_from_bytes,
+    features_from_luma,
+    query_luma,
     verify,
 )
+from takedown.signals.local_inset import inset_features
 
 WORDS_FROM = 1000
 """Banked pictures from which the words form replaces the flat one (flat: ~700 x 256k Hamming
@@ -322,10 +325,25 @@ class LocalFeatureIndex:
 
     def query_content(self, data: bytes) -> list[FeatureMatch]:
         """Extract a query picture's features and look them up: the on-demand path the
-        matcher takes only for images no cheaper signal matched, so those cost nothing extra."""
+        matcher takes only for images no cheaper signal matched, so those cost nothing extra.
+
+        When the whole picture finds nothing and it looks like a screenshot (a textured
+        region inside a flat interface, `local_inset`), that region is looked up again on
+        its own; its matches' regions are mapped back onto the upload."""
         if not len(self):
             return []
-        return self.query_features(features_from_bytes(data))
+        luma = query_luma(data)
+        found = self.query_features(features_from_luma(luma, QUERY_FEATURES))
+        if found:
+            return found
+        inset = inset_features(luma)
+        if inset is None:
+            return []
+        where, features = inset
+        return [FeatureMatch(m.entry_id, replace(
+                    m.verification, region=where.to_image(m.verification.region),
+                    inset=where.as_list()))
+                for m in self.query_features(features)]
 
     @property
     def form(self) -> str:
