@@ -10,11 +10,52 @@ import httpx
 import pytest
 from test_review_ui import sign_in, wait_for
 
-from media_pictures import caption_band, crop, png, scene
+from media_pictures import caption_band, crop, jpeg, png, scene, screenshot
 from takedown.services.media_banking import bank_picture
 from takedown.storage.keys import Role
 
 pytestmark = pytest.mark.browser
+
+
+def _decided_orb_finding(live_server: Any, original: Any, upload: bytes) -> dict[str, Any]:
+    admin = {"Authorization": f"Bearer {live_server.key(Role.ADMIN, 'admin')}"}
+    integrator = {"Authorization": f"Bearer {live_server.key(Role.INTEGRATOR, 'forum')}"}
+    runtime = live_server.app.state.runtime
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+        assert http.put("/v1/banks/posters", headers=admin,
+                        json={"name": "posters", "label": "TVEC1"}).status_code == 200
+        banked = bank_picture(runtime.engine, "posters", png(original), note="poster",
+                              actor="test")
+        assert banked.orb
+        runtime.follower.poll()
+        item = {"id": "shot", "kind": "image",
+                "content_base64": base64.b64encode(upload).decode()}
+        assert http.post("/v1/submissions", headers=integrator,
+                         json={"items": [item]}).status_code == 202
+        done = wait_for(lambda: (r := http.get("/v1/submissions/shot",
+                                               headers=integrator).json())["status"] == "done"
+                        and r, "screenshot decided")
+    [finding] = [f for f in done["findings"] if f["signal_type"] == "orb"]
+    return finding  # type: ignore[no-any-return]
+
+
+def test_a_picture_inside_a_screenshot_is_outlined_where_it_is_shown(
+    chromium: Any, live_server: Any
+) -> None:
+    original = scene(78, (640, 480))
+    shot, (left, top, right, bottom) = screenshot(original, canvas=(1080, 2400))
+    finding = _decided_orb_finding(live_server, original, jpeg(shot, 85))
+    assert finding["evidence"]["local_match"]["inset"]
+
+    page = sign_in(chromium, live_server, live_server.key(Role.REVIEWER, "alice"))
+    page.locator("table.queue tbody tr").first.click()
+    page.wait_for_url("**/review/cases/*")
+    points = [[float(v) for v in p.split(",")] for p in (
+        page.locator("[data-match-region] polygon").get_attribute("points") or "").split()]
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    assert min(xs) == pytest.approx(left, abs=0.04) and max(xs) == pytest.approx(right, abs=0.04)
+    assert min(ys) == pytest.approx(top, abs=0.04) and max(ys) == pytest.approx(bottom, abs=0.04)
+    assert "inside the screenshot" in page.inner_text(".local-match")
 
 
 def test_the_matched_region_is_outlined_on_the_blurred_image(
