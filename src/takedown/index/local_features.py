@@ -23,6 +23,7 @@ reloads from its stored feature sets.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -46,6 +47,8 @@ from takedown.signals.local_features import (
     verify,
 )
 from takedown.signals.local_inset import inset_features
+
+log = logging.getLogger(__name__)
 
 WORDS_FROM = 1000
 """Banked pictures from which the words form replaces the flat one (flat: ~700 x 256k Hamming
@@ -92,6 +95,9 @@ class LocalFeatureIndex:
         self._flat_keys: dict[int, str] = {}
         self._reset_flat()
         self._words: WordsForm | None = None
+        self._journal: list[tuple[int, np.ndarray | None]] | None = None
+        """Changes made while a new form is built off the lock (None when none is)."""
+        self._training: threading.Thread | None = None
 
     def _reset_flat(self) -> None:
         self._faiss: faiss.IndexBinary = faiss.IndexBinaryFlat(256)
@@ -134,18 +140,59 @@ class LocalFeatureIndex:
                     self._to_words()
                 return
             self._remember(entry_id, features, key)
-            self._words.add(entry_id, features.descriptors[indexed_subset(features)])
+            subset = features.descriptors[indexed_subset(features)]
+            self._words.add(entry_id, subset)
+            if self._journal is not None:
+                self._journal.append((entry_id, subset))
             self._maybe_retrain()
 
     def _maybe_retrain(self) -> None:
         """Retrain after `REGROW`-fold growth, and when dead rows (removed or re-added
         entries) outnumber live ones: a bank that churns at a constant size would otherwise
         keep every old row and its postings forever. Dead rows never take a candidate slot
-        (their vote is zeroed), so this bounds memory, not correctness."""
+        (their vote is zeroed), so this bounds memory, not correctness.
+
+        The new form is built in a thread, off the lock: training a vocabulary and assigning
+        every banked descriptor takes minutes at a million pictures, and queries (every
+        image a worker checks) would wait that long. Meanwhile the current form keeps
+        answering and takes additions and removals, which are also journaled and replayed
+        onto the new form before it is swapped in, under the lock. Memory holds both forms
+        until the swap."""
         assert self._words is not None
         words = self._words
+        if self._journal is not None:
+            return
         if len(words) >= REGROW * words.trained_at or words.dead() > max(1000, len(words)):
-            words.retrain()
+            self._journal = []
+            build = words.rebuilder()
+            self._training = threading.Thread(target=self._rebuild, args=(build,),
+                                              name="orb-vocabulary", daemon=True)
+            self._training.start()
+
+    def _rebuild(self, build: Callable[[], WordsForm]) -> None:
+        try:
+            fresh = build()
+        except Exception:  # the current form still answers; the next change tries again
+            log.exception("orb vocabulary retraining failed")
+            with self._lock:
+                self._journal = None
+            return
+        with self._lock:
+            for entry_id, descriptors in self._journal or []:
+                if entry_id in fresh:
+                    fresh.remove(entry_id)
+                if descriptors is not None:
+                    fresh.add(entry_id, descriptors)
+            self._words, self._journal = fresh, None
+
+    def wait_for_training(self, timeout: float | None = None) -> bool:
+        """Wait for a retraining in progress to be swapped in; False if it is still running
+        after `timeout` seconds. `compact()` waits; tests and benches that count on the new
+        vocabulary call it."""
+        training = self._training
+        if training is not None:
+            training.join(timeout)
+        return training is None or not training.is_alive()
 
     def load(self, entry_ids: np.ndarray, subsets: np.ndarray, keys: Sequence[str]) -> None:
         """Fill an empty index with many resolvable pictures at once, in the words form: their
@@ -155,11 +202,8 @@ class LocalFeatureIndex:
         with self._lock:
             if len(self) or self._resolve is None:
                 raise ValueError("load() fills an empty index that has a resolver")
-            count = entry_ids.shape[0]
-            first = subsets[: max(1, min(count, 2000))].reshape(-1, 32)
-            words = WordsForm(first)
-            words.load(entry_ids, subsets, np.full(count, subsets.shape[1]))
-            self._words = words
+            self._words = WordsForm.from_rows(entry_ids, subsets,
+                                              np.full(entry_ids.shape[0], subsets.shape[1]))
             self._keys = {int(e): k for e, k in zip(entry_ids.tolist(), keys, strict=True)}
 
     def _known(self, entry_id: int) -> bool:
@@ -218,6 +262,8 @@ class LocalFeatureIndex:
         features = self._kept.pop(entry_id, None)
         if self._words is not None:
             self._words.remove(entry_id)
+            if self._journal is not None:
+                self._journal.append((entry_id, None))
             self._maybe_retrain()
             return
         assert features is not None
@@ -229,7 +275,8 @@ class LocalFeatureIndex:
 
     def _compact(self) -> None:
         if self._words is not None:
-            self._words.retrain()
+            if self._journal is None:  # else the form being built drops the dead rows
+                self._words.retrain()
             return
         live = list(self._kept.items())
         self._reset_flat()
@@ -237,6 +284,7 @@ class LocalFeatureIndex:
             self._append_flat(entry_id, features)
 
     def compact(self) -> None:
+        self.wait_for_training()
         with self._lock:
             self._compact()
 

@@ -7,6 +7,8 @@ million pictures (docs/hashing.md); counting shared rare words does, at ~1 KB pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from takedown.index.visual_words import InvertedFile, Vocabulary, hamming_matrix
@@ -121,6 +123,28 @@ class WordsForm:
         self._row_of = {int(e): n for n, e in enumerate(entry_ids.tolist())}
         self._rows = count
         self.retrain()
+
+    @classmethod
+    def from_rows(cls, entry_ids: np.ndarray, descriptors: np.ndarray,
+                  lengths: np.ndarray) -> WordsForm:
+        """A new form over many pictures at once, its vocabulary trained on them."""
+        form = cls(descriptors[: max(1, min(entry_ids.shape[0], 2000))].reshape(-1, 32))
+        form.load(entry_ids, descriptors, lengths)
+        return form
+
+    def rebuilder(self) -> Callable[[], WordsForm]:
+        """A function that builds a new form, with a vocabulary trained afresh, over this
+        form's live rows as they are now (dead rows dropped). It may run off the index lock:
+        the rows it reads never change in place (an addition appends, into a new array when
+        it grows; a removal only marks), and only `retrain`, which the index does not call
+        while a rebuild runs, moves them."""
+        live = np.flatnonzero(self._entry_of[: self._rows] >= 0)
+        entry_ids, lengths = self._entry_of[live], self._lengths[live]
+        descriptors = self._descriptors
+        return lambda: WordsForm.from_rows(entry_ids, descriptors[live], lengths)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._row_of
 
     def remove(self, entry_id: int) -> None:
         row = self._row_of.pop(entry_id)
