@@ -138,7 +138,7 @@ def _work_frame(luma: np.ndarray, side: int) -> np.ndarray:
 
 
 def features_from_luma(
-    luma: np.ndarray, limit: int = QUERY_FEATURES, side: int | None = None
+    luma: np.ndarray, limit: int = QUERY_FEATURES, side: int | None = None, levels: int = 8
 ) -> FeatureSet:
     """ORB keypoints of a greyscale uint8 picture, at most `limit`, spread over the picture.
 
@@ -154,7 +154,7 @@ def features_from_luma(
         # A sliver (a corrupt header can claim 96x20,800) has no room for ORB's pyramid, whose
         # resize then fails; it has too few keypoints to match anyway.
         return empty
-    orb = cv2.ORB.create(nfeatures=limit * DETECT_FACTOR, scaleFactor=1.2, nlevels=8,
+    orb = cv2.ORB.create(nfeatures=limit * DETECT_FACTOR, scaleFactor=1.2, nlevels=levels,
                          edgeThreshold=19, patchSize=19, fastThreshold=12)
     keypoints = _spread(list(orb.detect(frame, None)), width, height, limit)
     computed, descriptors = orb.compute(frame, keypoints)
