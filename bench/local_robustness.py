@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from takedown.index.local_features import LocalFeatureIndex
 from takedown.signals.imaging import decode_rgb
-from takedown.signals.local_features import BANK_FEATURES, features_from_bytes
+from takedown.signals.local_features import BANK_FEATURES, FeatureSet, features_from_bytes
 from takedown.signals.pdq import PDQ_MATCH_THRESHOLD, hamming, pdq_hash, pdq_query_hashes
 
 SAME_OBJECT = {frozenset({"c", "pen-and-coaster"})}
@@ -83,6 +83,7 @@ def run_local(root: Path, limit: int | None, *, heldout: bool = False,
     bank_bytes: list[int] = []
     bank_ms: list[float] = []
     originals: dict[str, Image.Image] = {}
+    banked: dict[str, FeatureSet] = {}
     for n, (group, data) in enumerate(pictures):
         reference = pdq_hash(data)
         start = time.process_time()
@@ -94,6 +95,7 @@ def run_local(root: Path, limit: int | None, *, heldout: bool = False,
         ids[group] = n
         bank_pdq[group] = reference.hash
         index.add_features(n, features)
+        banked[group] = features
         bank_bytes.append(len(features.encode()))
         originals[group] = Image.fromarray(decode_rgb(data))
     names = {n: g for g, n in ids.items()}
@@ -135,6 +137,19 @@ def run_local(root: Path, limit: int | None, *, heldout: bool = False,
         start = time.process_time()
         index.query_content(data)
         cost_1600.append(1000 * (time.process_time() - start))
+    # Screenshots at phone resolution, found, and (their picture taken out of the bank for the
+    # lookup) not found: the second case runs both the whole-picture and the inset lookup, the
+    # most a query costs.
+    shots_found: list[bool] = []
+    cost_unmatched_shot: list[float] = []
+    for group, image in list(originals.items())[:20]:
+        data = _jpeg_1600(NEW_EDITS["screenshot_frame"](image))
+        shots_found.append(ids[group] in {m.entry_id for m in index.query_content(data)})
+        index.remove(ids[group])
+        start = time.process_time()
+        index.query_content(data)
+        cost_unmatched_shot.append(1000 * (time.process_time() - start))
+        index.add_features(ids[group], banked[group])
 
     def rate(values: list[bool]) -> float:
         return round(100.0 * sum(values) / max(1, len(values)), 1)
@@ -160,9 +175,12 @@ def run_local(root: Path, limit: int | None, *, heldout: bool = False,
             "pdq_query": round(statistics.median(pdq_ms), 1),
             "orb_fallback_when_pdq_missed": round(statistics.median(fallback_ms or [0.0]), 1),
             "orb_fallback_1600px_jpeg": round(statistics.median(cost_1600 or [0.0]), 1),
+            "orb_unmatched_screenshot_1600px_jpeg": round(
+                statistics.median(cost_unmatched_shot or [0.0]), 1),
             "orb_bank_extract": round(statistics.median(bank_ms), 1),
             "extra_when_pdq_matched": 0.0,
         },
+        "screenshots_1600px_jpeg_found": f"{sum(shots_found)}/{len(shots_found)}",
         "ratio_fallback_1600px_vs_pdq_query": round(
             statistics.median(cost_1600 or [0.0]) / max(1e-9, statistics.median(pdq_ms)), 2),
         "bytes_per_banked_image": {"pdq": 32, "orb_median": int(statistics.median(bank_bytes)),

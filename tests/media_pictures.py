@@ -101,3 +101,41 @@ def mp4(frames: list[np.ndarray], fps: int = 5) -> bytes:
             return handle_in.read()
     finally:
         os.unlink(path)
+
+
+def screenshot(image: Image.Image, *, dark: bool = False,
+               canvas: tuple[int, int] = (720, 1280)) -> tuple[Image.Image, tuple[float, ...]]:
+    """A phone screenshot of a post showing `image`, and where the picture is in it (left,
+    top, right, bottom as fractions): status and app bars, an avatar, a name line, a paragraph
+    of text, the picture with a thin frame, action buttons and the next post's first lines. A
+    different layout from the benchmark's `screenshot_frame`, so the tests do not check the
+    inset finder only against the layout it was tuned on."""
+    width, height = canvas
+    ink, panel, back = ((230, 230, 235), (32, 34, 40), (18, 18, 22)) if dark else (
+        (15, 20, 25), (235, 238, 242), (255, 255, 255))
+    out = Image.new("RGB", canvas, back)
+    draw = ImageDraw.Draw(out)
+    font = ImageFont.load_default(size=height // 45)
+    draw.rectangle((0, 0, width, height // 28), fill=panel)
+    draw.text((16, 4), "21:44   4G  87%", font=font, fill=ink)
+    draw.rectangle((0, height // 28, width, height // 12), fill=panel)
+    draw.ellipse((16, height // 10, 16 + height // 18, height // 10 + height // 18),
+                 fill=(90, 140, 200))
+    draw.text((28 + height // 18, height // 10), "Some One  @some_one · 3h", font=font, fill=ink)
+    for line in range(3):
+        draw.text((16, height // 6 + line * height // 32),
+                  ["Look what they posted again, this is the full picture:",
+                   "shared from the channel, #breaking #news #video",
+                   "retweet before it is deleted"][line], font=font, fill=ink)
+    scale = (width - 32) / image.width
+    shown = image.resize((width - 32, round(image.height * scale)))
+    top = height // 6 + 3 * height // 32 + 12
+    out.paste(shown, (16, top))
+    draw.rectangle((15, top - 1, 16 + shown.width, top + shown.height), outline=(120, 120, 130))
+    bottom = top + shown.height
+    for n, label in enumerate(["Reply 12", "Repost 340", "Like 1.2k", "Share"]):
+        draw.text((24 + n * width // 4, bottom + 16), label, font=font, fill=ink)
+    draw.line((0, bottom + 60, width, bottom + 60), fill=(120, 120, 130), width=1)
+    draw.text((16, bottom + 80), "Another Person  @another · 5h", font=font, fill=ink)
+    draw.text((16, bottom + 80 + height // 32), "nothing to see here", font=font, fill=ink)
+    return out, (16 / width, top / height, (16 + shown.width) / width, bottom / height)

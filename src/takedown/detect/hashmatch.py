@@ -10,7 +10,9 @@ not looked up, and a banked PDQ value that looks degenerate is skipped (`is_dege
 An index that verifies local features (`orb`) is asked only when nothing else matched the item,
 so images PDQ already matched cost nothing extra; its findings carry the verification (inliers,
 matched region) as evidence. A video vPDQ did not match (a logo or caption over every frame)
-is asked the same way with a few key frames, and matches on several of them.
+is asked the same way with a few key frames, and matches on several of them. An image the
+whole-picture lookup did not match and that looks like a screenshot is looked up once more by
+the picture inside it (`signals/local_inset.py`).
 
 An index may also be installed whole (`install`, a PDQ snapshot mapped from its file): its
 entries are then known only by id until one matches, and are resolved through the given
@@ -33,7 +35,6 @@ from takedown.core.signals import Signal
 from takedown.index.base import Index
 from takedown.index.factory import make_index
 from takedown.index.local_features import FeatureMatch
-from takedown.signals.local_features import features_from_bytes
 from takedown.signals.pdq import is_degenerate_pdq
 from takedown.signals.video_frames import key_frame_features
 
@@ -210,19 +211,22 @@ class HashMatchDetector:
                        if getattr(i, "query_features", None) is not None and len(i) > 0]
         if not indexes:
             return []
+        found: list[Finding] = []
         try:
-            queries = ([(None, features_from_bytes(content))] if kind is ContentKind.IMAGE
-                       else key_frame_features(content))
+            if kind is ContentKind.IMAGE:
+                for signal_type, index in indexes:
+                    matches = index.query_content(content)  # type: ignore[attr-defined]
+                    with self._lock:
+                        found += self._local_findings(signal_type, matches)
+                return found
+            frames = key_frame_features(content)
         except (TakedownError, cv2.error):
             return []
-        found: list[Finding] = []
         for signal_type, index in indexes:
-            per_query = [(at, index.query_features(q)) for at, q in queries]  # type: ignore[attr-defined]
+            per_frame: list[tuple[float | None, list[FeatureMatch]]] = [
+                (at, index.query_features(q)) for at, q in frames]  # type: ignore[attr-defined]
             with self._lock:
-                if kind is ContentKind.IMAGE:
-                    found += self._local_findings(signal_type, per_query[0][1])
-                else:
-                    found += self._key_frame_findings(signal_type, per_query)
+                found += self._key_frame_findings(signal_type, per_frame)
         return found
 
     def _key_frame_findings(

@@ -23,10 +23,11 @@ reloads from its stored feature sets.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import faiss
 import numpy as np
@@ -37,12 +38,17 @@ from takedown.index.words_form import WordsForm, indexed_subset
 from takedown.signals.local_features import (
     MAX_DESCRIPTOR_DISTANCE,
     MIN_INLIERS,
+    QUERY_FEATURES,
     THRESHOLD,
     FeatureSet,
     Verification,
-    features_from_bytes,
+    features_from_luma,
+    query_luma,
     verify,
 )
+from takedown.signals.local_inset import inset_features
+
+log = logging.getLogger(__name__)
 
 WORDS_FROM = 1000
 """Banked pictures from which the words form replaces the flat one (flat: ~700 x 256k Hamming
@@ -89,6 +95,9 @@ class LocalFeatureIndex:
         self._flat_keys: dict[int, str] = {}
         self._reset_flat()
         self._words: WordsForm | None = None
+        self._journal: list[tuple[int, np.ndarray | None]] | None = None
+        """Changes made while a new form is built off the lock (None when none is)."""
+        self._training: threading.Thread | None = None
 
     def _reset_flat(self) -> None:
         self._faiss: faiss.IndexBinary = faiss.IndexBinaryFlat(256)
@@ -131,18 +140,59 @@ class LocalFeatureIndex:
                     self._to_words()
                 return
             self._remember(entry_id, features, key)
-            self._words.add(entry_id, features.descriptors[indexed_subset(features)])
+            subset = features.descriptors[indexed_subset(features)]
+            self._words.add(entry_id, subset)
+            if self._journal is not None:
+                self._journal.append((entry_id, subset))
             self._maybe_retrain()
 
     def _maybe_retrain(self) -> None:
         """Retrain after `REGROW`-fold growth, and when dead rows (removed or re-added
         entries) outnumber live ones: a bank that churns at a constant size would otherwise
         keep every old row and its postings forever. Dead rows never take a candidate slot
-        (their vote is zeroed), so this bounds memory, not correctness."""
+        (their vote is zeroed), so this bounds memory, not correctness.
+
+        The new form is built in a thread, off the lock: training a vocabulary and assigning
+        every banked descriptor takes minutes at a million pictures, and queries (every
+        image a worker checks) would wait that long. Meanwhile the current form keeps
+        answering and takes additions and removals, which are also journaled and replayed
+        onto the new form before it is swapped in, under the lock. Memory holds both forms
+        until the swap."""
         assert self._words is not None
         words = self._words
+        if self._journal is not None:
+            return
         if len(words) >= REGROW * words.trained_at or words.dead() > max(1000, len(words)):
-            words.retrain()
+            self._journal = []
+            build = words.rebuilder()
+            self._training = threading.Thread(target=self._rebuild, args=(build,),
+                                              name="orb-vocabulary", daemon=True)
+            self._training.start()
+
+    def _rebuild(self, build: Callable[[], WordsForm]) -> None:
+        try:
+            fresh = build()
+        except Exception:  # the current form still answers; the next change tries again
+            log.exception("orb vocabulary retraining failed")
+            with self._lock:
+                self._journal = None
+            return
+        with self._lock:
+            for entry_id, descriptors in self._journal or []:
+                if entry_id in fresh:
+                    fresh.remove(entry_id)
+                if descriptors is not None:
+                    fresh.add(entry_id, descriptors)
+            self._words, self._journal = fresh, None
+
+    def wait_for_training(self, timeout: float | None = None) -> bool:
+        """Wait for a retraining in progress to be swapped in; False if it is still running
+        after `timeout` seconds. `compact()` waits; tests and benches that count on the new
+        vocabulary call it."""
+        training = self._training
+        if training is not None:
+            training.join(timeout)
+        return training is None or not training.is_alive()
 
     def load(self, entry_ids: np.ndarray, subsets: np.ndarray, keys: Sequence[str]) -> None:
         """Fill an empty index with many resolvable pictures at once, in the words form: their
@@ -152,11 +202,8 @@ class LocalFeatureIndex:
         with self._lock:
             if len(self) or self._resolve is None:
                 raise ValueError("load() fills an empty index that has a resolver")
-            count = entry_ids.shape[0]
-            first = subsets[: max(1, min(count, 2000))].reshape(-1, 32)
-            words = WordsForm(first)
-            words.load(entry_ids, subsets, np.full(count, subsets.shape[1]))
-            self._words = words
+            self._words = WordsForm.from_rows(entry_ids, subsets,
+                                              np.full(entry_ids.shape[0], subsets.shape[1]))
             self._keys = {int(e): k for e, k in zip(entry_ids.tolist(), keys, strict=True)}
 
     def _known(self, entry_id: int) -> bool:
@@ -215,6 +262,8 @@ class LocalFeatureIndex:
         features = self._kept.pop(entry_id, None)
         if self._words is not None:
             self._words.remove(entry_id)
+            if self._journal is not None:
+                self._journal.append((entry_id, None))
             self._maybe_retrain()
             return
         assert features is not None
@@ -226,7 +275,8 @@ class LocalFeatureIndex:
 
     def _compact(self) -> None:
         if self._words is not None:
-            self._words.retrain()
+            if self._journal is None:  # else the form being built drops the dead rows
+                self._words.retrain()
             return
         live = list(self._kept.items())
         self._reset_flat()
@@ -234,6 +284,7 @@ class LocalFeatureIndex:
             self._append_flat(entry_id, features)
 
     def compact(self) -> None:
+        self.wait_for_training()
         with self._lock:
             self._compact()
 
@@ -322,10 +373,25 @@ class LocalFeatureIndex:
 
     def query_content(self, data: bytes) -> list[FeatureMatch]:
         """Extract a query picture's features and look them up: the on-demand path the
-        matcher takes only for images no cheaper signal matched, so those cost nothing extra."""
+        matcher takes only for images no cheaper signal matched, so those cost nothing extra.
+
+        When the whole picture finds nothing and it looks like a screenshot (a textured
+        region inside a flat interface, `local_inset`), that region is looked up again on
+        its own; its matches' regions are mapped back onto the upload."""
         if not len(self):
             return []
-        return self.query_features(features_from_bytes(data))
+        luma = query_luma(data)
+        found = self.query_features(features_from_luma(luma, QUERY_FEATURES))
+        if found:
+            return found
+        inset = inset_features(luma)
+        if inset is None:
+            return []
+        where, features = inset
+        return [FeatureMatch(m.entry_id, replace(
+                    m.verification, region=where.to_image(m.verification.region),
+                    inset=where.as_list()))
+                for m in self.query_features(features)]
 
     @property
     def form(self) -> str:

@@ -7,6 +7,8 @@ million pictures (docs/hashing.md); counting shared rare words does, at ~1 KB pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from takedown.index.visual_words import InvertedFile, Vocabulary, hamming_matrix
@@ -23,11 +25,12 @@ RERANK = 40
 WORD_CANDIDATES = 5
 """Rows verified at most per query (RANSAC and reading full sets), best re-ranked first."""
 MIN_CLOSE = 3
-CLOSE_BITS = 40
-"""Hamming bits within which a voting descriptor counts as close to an indexed one in the
-re-rank: tighter than pairing's 64, because near-duplicate *crops* keep most descriptors
-within ~40 bits while common structures (edges, text strokes) of other pictures sit at 40-64."""
 """Close descriptor pairs below which a row is not worth verifying (14 inliers are needed)."""
+CLOSE_BITS = 28
+"""Hamming bits within which a voting descriptor counts as close to an indexed one in the
+re-rank: far tighter than pairing's 64, because a re-posted copy keeps many descriptors within
+~28 bits while common structures (edges, text strokes) of other pictures sit at 30-64 (40 let
+text strokes of a screenshot rank repetitive banked pictures above the one shown)."""
 VOTING = 400
 """Query descriptors (of up to 700) that vote, the best-spread ones; all 700 are verified.
 The vote's cost is linear in voters, and recall did not move from 700 down to 400: at 1M
@@ -121,6 +124,28 @@ class WordsForm:
         self._rows = count
         self.retrain()
 
+    @classmethod
+    def from_rows(cls, entry_ids: np.ndarray, descriptors: np.ndarray,
+                  lengths: np.ndarray) -> WordsForm:
+        """A new form over many pictures at once, its vocabulary trained on them."""
+        form = cls(descriptors[: max(1, min(entry_ids.shape[0], 2000))].reshape(-1, 32))
+        form.load(entry_ids, descriptors, lengths)
+        return form
+
+    def rebuilder(self) -> Callable[[], WordsForm]:
+        """A function that builds a new form, with a vocabulary trained afresh, over this
+        form's live rows as they are now (dead rows dropped). It may run off the index lock:
+        the rows it reads never change in place (an addition appends, into a new array when
+        it grows; a removal only marks), and only `retrain`, which the index does not call
+        while a rebuild runs, moves them."""
+        live = np.flatnonzero(self._entry_of[: self._rows] >= 0)
+        entry_ids, lengths = self._entry_of[live], self._lengths[live]
+        descriptors = self._descriptors
+        return lambda: WordsForm.from_rows(entry_ids, descriptors[live], lengths)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._row_of
+
     def remove(self, entry_id: int) -> None:
         row = self._row_of.pop(entry_id)
         self._entry_of[row] = -1
@@ -198,17 +223,22 @@ class WordsForm:
         return best[order], score[order]
 
     def _rerank(self, voters: np.ndarray, rows: np.ndarray) -> list[tuple[int, float]]:
-        """Re-rank the vote's best rows by how many voting descriptors have an indexed
-        descriptor of theirs within `CLOSE_BITS` bits (exact Hamming over the
-        64 kept per row: one faiss pass, ~1 ms for 40 rows). A shared word says two
-        descriptors fell in one cell; this says they are close, which is what verification
-        needs, so the true picture comes first and few rows need RANSAC."""
+        """Re-rank the vote's best rows by their *distinct* close pairs: voting descriptors
+        with an indexed descriptor of the row within `CLOSE_BITS` bits, and the row's indexed
+        descriptors with a voter that close, whichever is fewer (exact Hamming over the 64 kept
+        per row: one faiss pass, ~1 ms for 40 rows). A shared word says two descriptors fell in
+        one cell; this says they are close, which is what verification needs, so the true
+        picture comes first and few rows need RANSAC. Counting voters alone let one banked
+        descriptor of a repetitive picture (a cradle's balls, a checkerboard) be close to many
+        of a query's text strokes at once and outrank the picture really shown."""
         if rows.shape[0] == 0:
             return []
         flat = hamming_matrix(voters, self._descriptors[rows].reshape(-1, 32))
         held = (np.arange(INDEXED)[None, :] < self._lengths[rows][:, None]).ravel()
-        close = np.count_nonzero(_any_of_row((flat <= CLOSE_BITS) & held, rows.shape[0]),
-                                 axis=0)
+        near = (flat <= CLOSE_BITS) & held
+        by_voter = np.count_nonzero(_any_of_row(near, rows.shape[0]), axis=0)
+        by_kept = np.count_nonzero(near.any(axis=0).reshape(rows.shape[0], INDEXED), axis=1)
+        close = np.minimum(by_voter, by_kept)
         order = np.argsort(-close, kind="stable")[:WORD_CANDIDATES]
         order = order[close[order] >= MIN_CLOSE]
         return [(int(e), float(c)) for e, c in zip(self._entry_of[rows[order]].tolist(),

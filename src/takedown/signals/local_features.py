@@ -138,7 +138,7 @@ def _work_frame(luma: np.ndarray, side: int) -> np.ndarray:
 
 
 def features_from_luma(
-    luma: np.ndarray, limit: int = QUERY_FEATURES, side: int | None = None
+    luma: np.ndarray, limit: int = QUERY_FEATURES, side: int | None = None, levels: int = 8
 ) -> FeatureSet:
     """ORB keypoints of a greyscale uint8 picture, at most `limit`, spread over the picture.
 
@@ -154,7 +154,7 @@ def features_from_luma(
         # A sliver (a corrupt header can claim 96x20,800) has no room for ORB's pyramid, whose
         # resize then fails; it has too few keypoints to match anyway.
         return empty
-    orb = cv2.ORB.create(nfeatures=limit * DETECT_FACTOR, scaleFactor=1.2, nlevels=8,
+    orb = cv2.ORB.create(nfeatures=limit * DETECT_FACTOR, scaleFactor=1.2, nlevels=levels,
                          edgeThreshold=19, patchSize=19, fastThreshold=12)
     keypoints = _spread(list(orb.detect(frame, None)), width, height, limit)
     computed, descriptors = orb.compute(frame, keypoints)
@@ -192,11 +192,17 @@ def _side_for(limit: int) -> int:
 def features_from_bytes(data: bytes, limit: int = QUERY_FEATURES) -> FeatureSet:
     """Features of an image file, decoded with the fast luma decoder at just the resolution
     the work frame needs (a 1,600 px JPEG is decoded at 1/2 scale, not in full)."""
-    side = _side_for(limit)
+    return features_from_luma(query_luma(data, _side_for(limit)), limit, _side_for(limit))
+
+
+def query_luma(data: bytes, side: int = QUERY_WORK_SIDE) -> np.ndarray:
+    """An image file's grey pixels at the smallest decode whose longer side reaches `side`
+    (or the file's own size): what a query's features are detected on, and what a second look
+    at part of the picture (`local_inset`) cuts from without decoding the file again."""
     width, height = open_image(data).size
     min_side = max(1, -(-side * min(width, height) // max(width, height)))
     luma, _size = decode_luma_fast_sized(data, min_side)
-    return features_from_luma(luma, limit, side)
+    return luma
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,9 @@ class Verification:
     pairs: int
     region: list[tuple[float, float]]
     scale: float
+    inset: list[float] | None = None
+    """Where in the upload the lookup looked, when it looked at a cut-out (`local_inset`):
+    left, top, right, bottom as fractions; `region` is then already in the upload's frame."""
 
     @property
     def distance(self) -> int:
@@ -223,6 +232,7 @@ class Verification:
             "pairs": self.pairs,
             "region": [[round(x, 4), round(y, 4)] for x, y in self.region],
             "scale": round(self.scale, 3),
+            **({"inset": self.inset} if self.inset is not None else {}),
         }
 
 

@@ -116,6 +116,7 @@ def test_a_growing_words_index_is_retrained_and_still_finds_its_pictures() -> No
         noise = FeatureSet(640, 480, rng.uniform(0, 600, (256, 2)).astype(np.float32),
                            rng.integers(0, 256, (256, 32), dtype=np.uint8))
         index.add_features(1000 + n, noise)
+        assert index.wait_for_training(60)
         if index._words is not None:  # noqa: SLF001 - the retraining is the point
             trained.append(index._words.trained_at)  # noqa: SLF001
     assert len(set(trained)) >= 2  # trained at the switch, again after 4x growth
@@ -156,7 +157,9 @@ def test_the_words_form_keeps_matching_an_entry_added_again_and_drops_dead_rows(
     assert words is not None and 0 < words.dead() <= 5
     for n in range(1200):
         index.add_features(103, BANKED[3] if n % 2 else changed)
-    assert words.dead() <= max(1000, len(words)) + 1
+    assert index.wait_for_training(60)
+    words = index._words  # noqa: SLF001
+    assert words is not None and words.dead() <= max(1000, len(words)) + 1
     assert [m.entry_id for m in index.query_content(query)] == [103]
 
 
@@ -186,3 +189,77 @@ def test_the_vote_counts_like_a_full_tally_and_leaves_no_sum_behind() -> None:
     query = features_from_bytes(png(crop(PICTURES[4], 0.1)))
     assert words.candidates(query) == words.candidates(query)
     assert words.candidates(query)[0][0] == 104
+
+
+def test_the_re_rank_counts_distinct_close_pairs_not_voters_near_one_descriptor() -> None:
+    """A repetitive banked picture (a cradle's balls, a checkerboard) can have one descriptor
+    close to dozens of a query's text strokes; counted by voters it outranked the picture
+    really shown (two dev-set false pairs). Distinct pairs count it once."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    index = _filled(words_from=6)
+    words = index._words  # noqa: SLF001 - the re-rank's arithmetic is the point
+    assert words is not None
+    stroke = rng.integers(0, 256, 32, dtype=np.uint8)
+    repetitive = rng.integers(0, 256, (INDEXED, 32), dtype=np.uint8)
+    repetitive[0] = stroke
+    shown = rng.integers(0, 256, (INDEXED, 32), dtype=np.uint8)
+    words.add(900, repetitive)
+    words.add(901, shown)
+    near_stroke = np.repeat(stroke[None, :], 30, axis=0)
+    near_stroke[np.arange(30), np.arange(30)] ^= 1  # 30 voters one bit from the stroke
+    voters = np.vstack([near_stroke, shown[:10], rng.integers(0, 256, (40, 32), np.uint8)])
+    rows = np.array([words._row_of[900], words._row_of[901]])  # noqa: SLF001
+    ranked = words._rerank(voters, rows)  # noqa: SLF001
+    assert [entry for entry, _ in ranked] == [901]
+    assert ranked[0][1] == 10
+
+
+def test_queries_and_changes_go_on_while_the_vocabulary_is_retrained() -> None:
+    """A retraining at a million pictures takes minutes: it runs off the lock, the old form
+    answers meanwhile, and changes made during it are in the form swapped in."""
+    import threading
+
+    import numpy as np
+
+    import takedown.index.words_form as words_form
+
+    rng = np.random.default_rng(3)
+
+    def noise() -> FeatureSet:
+        return FeatureSet(640, 480, rng.uniform(0, 600, (256, 2)).astype(np.float32),
+                          rng.integers(0, 256, (256, 32), dtype=np.uint8))
+
+    index = LocalFeatureIndex(words_from=2)
+    index.add_features(1, BANKED[1])
+    index.add_features(1000, noise())
+    assert index.form == "words"
+    gate, started = threading.Event(), threading.Event()
+    real = words_form.WordsForm.from_rows.__func__  # type: ignore[attr-defined]
+
+    def gated(cls, *args):  # type: ignore[no-untyped-def]
+        started.set()
+        assert gate.wait(60)
+        return real(cls, *args)
+
+    words_form.WordsForm.from_rows = classmethod(gated)  # type: ignore[method-assign,assignment]
+    try:
+        before = index._words  # noqa: SLF001 - which form answers is the point
+        for n in range(1, 8):  # grown 4x since the switch: a retraining starts
+            index.add_features(1000 + n, noise())
+        assert started.wait(60)
+        assert [m.entry_id for m in index.query_content(png(crop(PICTURES[1], 0.1)))] == [1]
+        index.add_features(2, BANKED[2])
+        index.remove(1)
+        assert [m.entry_id for m in index.query_content(png(crop(PICTURES[2], 0.1)))] == [2]
+        assert index._words is before  # noqa: SLF001
+        gate.set()
+        assert index.wait_for_training(60)
+    finally:
+        words_form.WordsForm.from_rows = classmethod(real)  # type: ignore[method-assign,assignment]
+        gate.set()
+    assert index._words is not before  # noqa: SLF001
+    assert [m.entry_id for m in index.query_content(png(crop(PICTURES[2], 0.1)))] == [2]
+    assert index.query_content(png(crop(PICTURES[1], 0.1))) == []
+    assert len(index) == 1 + 8 + 1 - 1
