@@ -51,13 +51,29 @@ from takedown.storage.db import make_engine, migrate
 from takedown.storage.keys import Role, create_key
 from takedown.storage.tables import decisions, submissions
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+def _shared_data() -> Path:
+    """`TAKEDOWN_BENCH_DATA`, else the first `shared/data` beside the checkout or one level
+    up: a git worktree (`wt/NAME`) sits a level deeper than the main checkout, and without the
+    real posts the bench would silently send synthetic ones."""
+    if os.environ.get("TAKEDOWN_BENCH_DATA"):
+        return Path(os.environ["TAKEDOWN_BENCH_DATA"])
+    root = Path(__file__).resolve().parents[1]
+    candidates = [root.parent / "shared" / "data", root.parent.parent / "shared" / "data"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED = _shared_data()
 PG_ADMIN = os.environ.get(
     "TAKEDOWN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS = os.environ.get("TAKEDOWN_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 DRAIN_LIMIT = 60.0
 """Default bound on the drain after the load window (--drain-seconds)."""
+
+
+TEXTS_SOURCE = ["synthetic"]
+"""What `load_texts` found ("real" or "synthetic"), reported with every run."""
 
 
 def load_texts(limit: int = 5000) -> list[str]:
@@ -74,6 +90,7 @@ def load_texts(limit: int = 5000) -> list[str]:
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 texts.extend(row[c][:280] for c in columns if row.get(c))
+    TEXTS_SOURCE[0] = "real" if texts else "synthetic"
     if not texts:
         words = ["the", "a", "people", "city", "news", "today", "video", "post", "share",
                  "watch", "join", "read"]
@@ -104,6 +121,7 @@ class Config:
     worker_batch: int = 64
     drain: float = DRAIN_LIMIT
     rate: float = 0.0
+    worker_nice: int = 0
     label: str = ""
 
 
@@ -143,7 +161,7 @@ def deploy(config: Config, workdir: Path, texts: list[str]) -> Deployment:
     env = {**os.environ, "TAKEDOWN_DATA_DIR": str(workdir / "data"),
            "TAKEDOWN_CLASSIFIER": "on" if config.classifier else "off",
            "TAKEDOWN_WORKER_BATCH": str(config.worker_batch), "TAKEDOWN_JSON_LOGS": "off",
-           "TAKEDOWN_LEASE_SECONDS": "30"}
+           "TAKEDOWN_LEASE_SECONDS": "30", "TAKEDOWN_WORKER_NICE": str(config.worker_nice)}
     cleanup: list[Any] = []
     if config.backend == "postgres":
         name = f"takedown_bench_{uuid.uuid4().hex[:8]}"
@@ -313,7 +331,8 @@ def drive(deployment: Deployment, config: Config, texts: list[str]) -> dict[str,
         "label": config.label, "backend": config.backend, "workers": config.workers,
         "classifier": config.classifier, "worker_batch": config.worker_batch,
         "clients": config.clients, "request_batch": config.batch, "image_share": config.images,
-        "offered_per_s": config.rate or None,
+        "offered_per_s": config.rate or None, "worker_nice": config.worker_nice,
+        "texts": TEXTS_SOURCE[0],
         "seconds": round(window, 2),
         "accepted": accepted[0], "request_errors": errors[0],
         "accepted_per_s": round(accepted[0] / window, 1),
@@ -408,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
                         "what was decided by then)")
     parser.add_argument("--rate", type=float, default=0.0,
                         help="offered items/s over all clients (0: as fast as answered)")
+    parser.add_argument("--worker-nice", type=int, default=0,
+                        help="run the workers' threads this much nicer (TAKEDOWN_WORKER_NICE)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="also write results here")
     parser.add_argument("--plot", type=Path, default=None, help="write a scaling plot (PNG)")
@@ -424,7 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = load_texts()
     base = Config(args.backend, args.workers, args.seconds, clients=args.clients,
                   batch=args.batch, images=args.images, classifier=args.classifier == "on",
-                  worker_batch=args.worker_batch, drain=args.drain_seconds, rate=args.rate)
+                  worker_batch=args.worker_batch, drain=args.drain_seconds, rate=args.rate,
+                  worker_nice=args.worker_nice)
     configs: list[Config] = []
     if args.matrix:
         for backend in args.backends.split(","):

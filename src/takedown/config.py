@@ -30,6 +30,8 @@ class Settings:
     webhook_backoff_seconds: float = 2.0
     webhook_max_backoff_seconds: float = 10.0
     worker_threads: int = 1
+    # Added to each worker thread's nice value (services/priority.py); 0 leaves it as it is.
+    worker_nice: int = 0
     # Threads of each process's native math pools (BLAS, OpenMP); 0: the libraries' defaults.
     native_threads: int = 1
     lease_seconds: float = 60.0
@@ -149,6 +151,7 @@ class Settings:
                 "TAKEDOWN_WEBHOOK_MAX_BACKOFF_SECONDS", cls.webhook_max_backoff_seconds
             ),
             worker_threads=get_int("TAKEDOWN_WORKER_THREADS", cls.worker_threads),
+            worker_nice=get_int("TAKEDOWN_WORKER_NICE", cls.worker_nice),
             native_threads=get_int("TAKEDOWN_NATIVE_THREADS", cls.native_threads),
             lease_seconds=get_float("TAKEDOWN_LEASE_SECONDS", cls.lease_seconds),
             policy_path=Path(policy) if policy else None,

@@ -168,3 +168,18 @@ def test_batched_ledger_events_mask_secrets_anywhere_and_keep_the_rest_verbatim(
     assert stored["t.leaky"] == {
         "outer": [{"error": "POST https://hooks.example/x?token=*** failed"}],
         "note": "key tdk_*** pasted"}
+
+
+def test_a_batch_insert_returns_its_own_tenants_rows(engine: Engine) -> None:
+    """Two integrators may use the same ids: each request gets back the rows it created."""
+    items = [_text(f"shared-{n}") for n in range(5)]
+    with engine.begin() as conn:
+        first, _ = subs.insert_many(conn, items, tenant="a")  # type: ignore[arg-type]
+    with engine.begin() as conn:
+        second, _ = subs.insert_many(conn, items, tenant="b")  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        owner = {int(r.id): str(r.tenant) for r in conn.execute(
+            select(subs.submissions.c.id, subs.submissions.c.tenant))}
+    assert all(created for _row, created in first + second)
+    assert [owner[row] for row, _ in first] == ["a"] * 5
+    assert [owner[row] for row, _ in second] == ["b"] * 5

@@ -8,6 +8,7 @@ depend on the language (it is multilingual), so the figure is informational and 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 SUPPORTED: tuple[str, ...] = (
@@ -17,21 +18,35 @@ SUPPORTED: tuple[str, ...] = (
 
 
 class LanguageIdentifier:
-    """Lazy `langid` model (its ~3 MB model string loads on first use)."""
+    """Lazy `langid` model: its ~3 MB model string is bz2-decompressed and unpickled on first
+    use (~1-2 s of CPU). A lock makes that happen once when several worker threads make their
+    first call together; `warm` does it before any item needs it."""
 
     def __init__(self, languages: tuple[str, ...] = SUPPORTED) -> None:
         self._languages = languages
         self._ident: Any = None
+        self._lock = threading.Lock()
 
     def _load(self) -> Any:
-        if self._ident is None:
-            from langid.langid import LanguageIdentifier as _LangId
-            from langid.langid import model
+        ident = self._ident
+        if ident is not None:
+            return ident
+        with self._lock:
+            if self._ident is None:
+                self._ident = self._build()
+            return self._ident
 
-            ident = _LangId.from_modelstring(model, norm_probs=False)
-            ident.set_languages(list(self._languages))
-            self._ident = ident
-        return self._ident
+    def _build(self) -> Any:
+        from langid.langid import LanguageIdentifier as _LangId
+        from langid.langid import model
+
+        ident = _LangId.from_modelstring(model, norm_probs=False)
+        ident.set_languages(list(self._languages))
+        return ident
+
+    def warm(self) -> None:
+        """Load the model now, so the first item classified does not pay for it."""
+        self._load()
 
     def identify(self, text: str) -> str:
         """ISO 639-1 code, or "und" for text without letters."""

@@ -233,6 +233,12 @@ class TieredClassifier:
             softmax(self.config.blend_fast * fast + self.config.blend_semantic * sem)
         )
 
+    def warm(self) -> None:
+        """Load the lazily loaded parts (language id, the sentence encoders) now: a worker calls
+        this before its first claim, so no batch under load pays seconds of model loading."""
+        self.languages.warm()
+        self.encoder.warm()
+
     def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
         """The batch entry point for workers: one call for many items, so the encoder sees one
         batch (same answers as `classify`, in order)."""

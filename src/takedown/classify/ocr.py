@@ -116,6 +116,14 @@ class TesseractOcr:
             return False
         return True
 
+    def warm(self) -> None:
+        """Find the languages and start one library engine (it loads the language models,
+        ~0.3 s), so the first image does not pay for it; raises Unavailable without OCR."""
+        self.available_langs()
+        if self._pool is not None:
+            with self._pool.engine():
+                pass
+
     def extract(self, image: bytes) -> OcrResult:
         langs = self.available_langs()
         if self._pool is not None:

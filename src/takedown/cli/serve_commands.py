@@ -32,6 +32,12 @@ def register(subparsers: Any) -> None:
     worker = subparsers.add_parser("worker", help="run workers and webhook delivery only")
     worker.add_argument("--threads", type=int, default=None)
     worker.add_argument(
+        "--nice",
+        type=int,
+        default=None,
+        help="run the worker threads this much nicer than the API (TAKEDOWN_WORKER_NICE)",
+    )
+    worker.add_argument(
         "--metrics-port",
         type=int,
         default=None,
@@ -70,6 +76,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     if args.threads:
         settings = settings.with_(worker_threads=args.threads)
+    if args.nice is not None:
+        settings = settings.with_(worker_nice=args.nice)
     if settings.json_logs:
         configure_json_logging()
     runtime = Runtime(settings)

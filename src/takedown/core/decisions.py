@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -44,12 +44,28 @@ class Decision:
     shadow: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["action"] = self.action.value
-        out["provenance"]["detectors"] = list(self.provenance.detectors)
-        out["provenance"]["entry_ids"] = list(self.provenance.entry_ids)
-        out["shadow"] = list(self.shadow)
-        return out
+        """Field by field rather than `dataclasses.asdict`, whose recursive deep copy cost
+        ~75 us per decision on the worker's hot path (the row, the ledger event and the
+        webhook each carry the body); same keys, same order, same values."""
+        prov = self.provenance
+        return {
+            "action": self.action.value,
+            "label": self.label,
+            "grounds": self.grounds,
+            "automated_detection": self.automated_detection,
+            "automated_decision": self.automated_decision,
+            "provenance": {
+                "policy": prov.policy,
+                "policy_version": prov.policy_version,
+                "rule": prov.rule,
+                "detectors": list(prov.detectors),
+                "entry_ids": list(prov.entry_ids),
+                "actor": prov.actor,
+            },
+            "open_case": self.open_case,
+            "priority": self.priority,
+            "shadow": list(self.shadow),
+        }
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Decision:

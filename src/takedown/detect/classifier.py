@@ -14,6 +14,7 @@ worker calls it where the detector has it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,15 @@ class ClassifierDetector:
         self.classifier = classifier or TieredClassifier.shared(model_dir)
         self.version = self.classifier.version
         self._ocr = (ocr or TesseractOcr()) if use_ocr else None
+
+    def warm(self) -> None:
+        """Load language id, the encoder and one OCR engine now (`Pipeline.warm`). Without
+        tesseract OCR stays `Unavailable` and images are classified on their text alone, as
+        `texts_of` does, so that is not a warm failure."""
+        self.classifier.warm()
+        if self._ocr is not None:
+            with contextlib.suppress(Unavailable):
+                self._ocr.warm()
 
     def texts_of(self, submission: Submission) -> tuple[str, dict[str, Any]]:
         """The text to classify and notes on where it came from (OCR or not, and why not)."""

@@ -63,6 +63,23 @@ class Pipeline:
         self.decide = decide
         self.max_text_chars = max_text_chars
 
+    def warm(self) -> None:
+        """Let every detector that has a `warm()` load what it loads lazily (the classifier:
+        language id, encoder, an OCR engine), before the first batch rather than inside it.
+        A detector failing to warm is logged and skipped: it loads lazily later, as before."""
+        for detector in self.detectors:
+            method = getattr(detector, "warm", None)
+            if not callable(method):
+                continue
+            started = time.monotonic()
+            try:
+                method()
+            except Exception:  # noqa: BLE001 - warming is an optimisation, never fatal
+                log.warning("warming detector %s failed; it loads on first use",
+                            detector.name, exc_info=True)
+                continue
+            log.info("warmed detector %s in %.1f s", detector.name, time.monotonic() - started)
+
     def bounded(self, submission: Submission) -> tuple[Submission, list[str]]:
         """The submission as analysed: text capped at `max_text_chars`."""
         text = submission.text

@@ -36,6 +36,7 @@ from takedown.services.media_banking import feature_resolver
 from takedown.services.metrics import observe_item
 from takedown.services.native_threads import limit_native_threads
 from takedown.services.pipeline import Pipeline
+from takedown.services.priority import lower_thread_priority
 from takedown.services.worker import Worker
 from takedown.signals.registry import default_registry
 from takedown.storage.db import make_engine, migrate
@@ -157,9 +158,7 @@ class Runtime:
                 self.settings.pdq_snapshot_seconds, self._stop)))
         if workers:
             for n in range(max(1, self.settings.worker_threads)):
-                jobs.append(
-                    (f"worker-{n}", lambda: self.worker.run_forever(self._stop, self.queue))
-                )
+                jobs.append((f"worker-{n}", self._work))
         if delivery:
             jobs.append(
                 ("delivery", lambda: self.deliverer.run_forever(self._stop, self.delivery_wake))
@@ -168,6 +167,12 @@ class Runtime:
             thread = threading.Thread(target=target, name=f"takedown-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def _work(self) -> None:
+        """One worker thread: at the configured lower priority, so the API's threads and
+        processes on the same cores answer first (`TAKEDOWN_WORKER_NICE`)."""
+        lower_thread_priority(self.settings.worker_nice)
+        self.worker.run_forever(self._stop, self.queue)
 
     def stop(self) -> None:
         self._stop.set()

@@ -206,7 +206,15 @@ class Worker:
         The first pass sweeps before waiting on the queue: a worker process started beside a
         backlog (or one whose queue never hears of the API's commits: the embedded queue in a
         separate `takedown worker`) starts on it at once, not after `idle` seconds; a sweep
-        runs until nothing is runnable, so a backlog never waits on `receive`."""
+        runs until nothing is runnable, so a backlog never waits on `receive`.
+
+        Before its first claim the worker warms the pipeline (`Pipeline.warm`: models that load
+        lazily), so the first batches under load do not spend seconds loading them while their
+        leases run; a failure there is logged and the worker carries on."""
+        try:
+            self.pipeline.warm()
+        except Exception:  # noqa: BLE001 - a cold model is slower, not broken
+            log.warning("warming the pipeline failed; models load on first use", exc_info=True)
         last_sweep = -float("inf")
         queue_down = False
         while not stop.is_set():

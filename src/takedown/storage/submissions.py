@@ -111,7 +111,8 @@ def insert_many(
         )
         rows = conn.execute(
             select(submissions.c.id, submissions.c.item_id).where(
-                submissions.c.item_id.in_([s.item_id for s in fresh])
+                submissions.c.tenant == tenant,  # another tenant may use the same ids
+                submissions.c.item_id.in_([s.item_id for s in fresh]),
             )
         ).all()
         created = {str(r.item_id): int(r.id) for r in rows}
