@@ -8,6 +8,8 @@ Edits (each takes a Pillow RGB image, returns the edited image):
   logo_overlay                            an opaque round logo top-right and a handle watermark
   screenshot_frame                        the picture inside a larger UI-like canvas (bars,
                                            avatar, text lines), as a phone screenshot would be
+  screenshot_desktop                      a dark desktop page: sidebar, search bar, the post's text
+                                           above the picture (shown at 70%), comments beside it
   crop10_jpeg50_caption                   10% centre crop, then a caption band, then JPEG q50
 
 Held-out set (`heldout_images`): pictures that ship inside installed Python packages and are
@@ -86,6 +88,45 @@ def screenshot_frame(image: Image.Image) -> Image.Image:
     return out
 
 
+def screenshot_desktop(image: Image.Image) -> Image.Image:
+    """A dark-theme desktop page: search bar, a sidebar of links and icons, the post's text
+    paragraph above the picture (shown at 70%), comments beside it. A second layout, made
+    after the inset finder was tuned on `screenshot_frame`, to check it was not tuned to one."""
+    w, h = image.size
+    shown = image.resize((round(w * 0.7), round(h * 0.7)))
+    canvas_w, canvas_h = round(w * 1.6), round(h * 1.35)
+    ink, panel, back = (225, 228, 232), (36, 38, 44), (22, 23, 27)
+    out = Image.new("RGB", (canvas_w, canvas_h), back)
+    draw = ImageDraw.Draw(out)
+    font = _font(canvas_h // 48)
+    draw.rectangle((0, 0, canvas_w, canvas_h // 14), fill=panel)
+    draw.rounded_rectangle((canvas_w * 0.3, canvas_h // 60, canvas_w * 0.7, canvas_h // 17),
+                           radius=canvas_h // 60, fill=(52, 55, 62))
+    draw.text((canvas_w * 0.32, canvas_h // 40), "Search", font=font, fill=(150, 150, 160))
+    for n, label in enumerate(["Home", "Explore", "Notifications", "Messages", "Bookmarks",
+                               "Communities", "Profile", "More"]):
+        y = canvas_h // 8 + n * canvas_h // 16
+        draw.ellipse((16, y, 16 + canvas_h // 40, y + canvas_h // 40), outline=ink, width=2)
+        draw.text((28 + canvas_h // 40, y), label, font=font, fill=ink)
+    left = round(canvas_w * 0.22)
+    lines = ["They will not silence us. Watch and share this everywhere before",
+             "the platforms take it down again. Link in the replies. #repost"]
+    for n, line in enumerate(lines):
+        draw.text((left, canvas_h // 9 + n * canvas_h // 28), line, font=font, fill=ink)
+    top = canvas_h // 9 + len(lines) * canvas_h // 28 + canvas_h // 40
+    out.paste(shown, (left, top))
+    right = left + shown.width + canvas_w // 40
+    for n in range(6):
+        y = top + n * canvas_h // 12
+        draw.ellipse((right, y, right + canvas_h // 30, y + canvas_h // 30), fill=(90, 70, 140))
+        draw.text((right + canvas_h // 24, y), f"user{n}  ·  {n + 1}h", font=font, fill=ink)
+        draw.text((right + canvas_h // 24, y + canvas_h // 40), "so true", font=font,
+                  fill=(170, 170, 180))
+    draw.text((left, top + shown.height + canvas_h // 50), "12 replies   340 reposts   1.2k likes",
+              font=font, fill=(170, 170, 180))
+    return out
+
+
 def jpeg(image: Image.Image, quality: int) -> Image.Image:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
@@ -103,6 +144,7 @@ NEW_EDITS: dict[str, Edit] = {
     "caption_band_bottom": lambda i: caption_band(i, top=False),
     "logo_overlay": logo_overlay,
     "screenshot_frame": screenshot_frame,
+    "screenshot_desktop": screenshot_desktop,
     "crop10_jpeg50_caption": lambda i: jpeg(caption_band(crop(i, 0.10)), 50),
 }
 
