@@ -71,7 +71,9 @@ class WordsForm:
     """The words form's state: rows (one per picture), their indexed descriptors (kept for
     retraining), the vocabulary and the inverted file."""
 
-    def __init__(self, training: np.ndarray) -> None:
+    def __init__(self, training: np.ndarray | None) -> None:
+        """`training`: descriptors to train the vocabulary on; None for a form that `load`
+        fills (and trains) at once."""
         self._descriptors = np.zeros((1024, INDEXED, 32), dtype=np.uint8)
         self._lengths = np.zeros(1024, dtype=np.int16)
         self._norm = np.ones(1024, dtype=np.float32)
@@ -79,7 +81,8 @@ class WordsForm:
         self._row_of: dict[int, int] = {}
         self._rows = 0
         self._tally_buffer = np.zeros(0, dtype=np.float64)
-        self._train(training)
+        if training is not None:
+            self._train(training)
 
     def _train(self, training: np.ndarray) -> None:
         self.vocabulary = Vocabulary.train(training)
@@ -128,7 +131,7 @@ class WordsForm:
     def from_rows(cls, entry_ids: np.ndarray, descriptors: np.ndarray,
                   lengths: np.ndarray) -> WordsForm:
         """A new form over many pictures at once, its vocabulary trained on them."""
-        form = cls(descriptors[: max(1, min(entry_ids.shape[0], 2000))].reshape(-1, 32))
+        form = cls(None)
         form.load(entry_ids, descriptors, lengths)
         return form
 
