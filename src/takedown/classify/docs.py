@@ -262,7 +262,9 @@ Arabic tweets); the channels split by channel, the two largest by blocks of 150 
 the Alfifi tweets by row (no account ids). Latent Hatred's implicit *threatening*/*incitement*
 tweets are `tvec` by their curators' labels (split by row). Long-form Arabic statements of
 designated groups (Syrian-conflict founding statements, labelled by organisation, split by
-organisation) are read from a folder outside the repository (`--extra-data`) when it is given. The
+organisation) and German posts of a far-right movement that the GermEval 2026 organisers labelled
+for violent statements (calls to violence, threats, support; split by row) are read from a folder
+outside the repository (`--extra-data`) when it is given. The
 Gab Hate Corpus is **held out**: never trained or calibrated on. The shipped weights are fitted on
 train *and* calibration rows, after the calibration split has chosen temperatures, blend and
 thresholds for a train-only fit (models/MODEL_CARD.md); test rows are never fitted on. Other

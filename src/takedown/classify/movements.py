@@ -42,6 +42,7 @@ MOVEMENTS: dict[str, str] = {
     "latent_hatred": "far-right",
     "gab": "far-right",
     "stormfront": "far-right",
+    "germeval": "far-right",
 }
 """The movement whose milieu a source comes from (news, counter-speech, suites: none)."""
 

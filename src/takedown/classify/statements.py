@@ -1,4 +1,5 @@
-"""Long-form statements from outside the shared data folder, read from a local path.
+"""Texts from outside the shared data folder, read from a local path: long-form statements
+here, and the GermEval posts (`germeval`).
 
 The shared corpora are posts; the propaganda a platform must also remove includes formal
 statements, sermons and founding charters, pages long. These readers take such texts from a
@@ -28,6 +29,7 @@ import os
 from pathlib import Path
 
 from takedown.classify.datasets import Example, _capped
+from takedown.classify.germeval import germeval_violence
 
 EXTRA_ENV = "TAKEDOWN_EXTRA_DATA"
 SYRIA_FOLDER = "syria-group-statements"
@@ -90,7 +92,9 @@ def syria_statements(root: Path) -> list[Example]:
     return [e for e in unique if e.label == "tvec"] + other
 
 
-LOADERS = (syria_statements,)
+LOADERS = (syria_statements, germeval_violence)
+"""Every reader of the extra folder; `germeval` (German far-right posts annotated for violent
+statements) has its own module."""
 
 
 def load_extra(root: Path | None) -> list[Example]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from takedown.classify import movements, post_annotations, statements, weak_labels
+from takedown.classify import germeval, movements, post_annotations, statements, weak_labels
 from takedown.classify.datasets import load_all
 from takedown.classify.post_annotations import Annotation
 from takedown.core.errors import InvalidInput
@@ -116,6 +116,42 @@ def test_extra_folder_is_optional_and_read_when_named(
     assert {e.source for e in statements.load_extra(statements.extra_root(None))} == {
         "syria_statements"
     }
+
+
+def _germeval(root: Path) -> None:
+    folder = root / germeval.FOLDER
+    folder.mkdir(parents=True)
+    vio = [
+        ("11", "Alle an die Wand stellen!", "call2violence"),
+        ("12", "Ich werde ihn finden und erschlagen.", "prospensity"),
+        ("13", "Gut so, endlich brennt die Unterkunft.", "support"),
+        ("14", "Das ist alles sehr bedenklich.", "other"),
+        ("15", "Wir sehen uns Montag auf der Demo.", "nothing"),
+        ("16", "Das System muss mit Gewalt gestürzt werden.", "nothing"),
+    ]
+    dbo = [("15", "Wir sehen uns Montag auf der Demo.", "nothing"),
+           ("16", "Das System muss mit Gewalt gestürzt werden.", "subversive")]
+    for name, column, rows in ((germeval.VIO_FILE, "vio", vio), (germeval.DBO_FILE, "dbo", dbo)):
+        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerow(["id", "description", column])
+            writer.writerows(rows)
+
+
+def test_germeval_maps_violence_labels_to_categories_and_leaves_unclear_posts_out(
+    tmp_path: Path,
+) -> None:
+    _germeval(tmp_path)
+    rows = {e.text: (e.label, e.category) for e in germeval.germeval_violence(tmp_path)}
+    assert rows == {
+        "Alle an die Wand stellen!": ("tvec", "TVEC8"),
+        "Ich werde ihn finden und erschlagen.": ("tvec", "TVEC2"),
+        "Gut so, endlich brennt die Unterkunft.": ("tvec", "TVEC7"),
+        "Wir sehen uns Montag auf der Demo.": ("other", ""),
+    }
+    assert movements.movement_of(germeval.SOURCE) == "far-right"
+    assert germeval.germeval_violence(tmp_path / "missing") == []
+    assert {e.source for e in statements.load_extra(tmp_path)} == {germeval.SOURCE}
 
 
 def test_passages_join_short_paragraphs_and_cut_long_ones() -> None:
