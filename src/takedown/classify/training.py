@@ -45,7 +45,7 @@ from takedown.classify.model import (
     collapse_matrix,
 )
 from takedown.classify.perturb import PERTURBATIONS
-from takedown.classify.recipe import Recipe, fast_text, source_weights
+from takedown.classify.recipe import Recipe, fast_text, row_weights
 from takedown.classify.text import clean_text
 from takedown.core.errors import InvalidInput
 
@@ -328,7 +328,7 @@ def fit_tiers(
     `rows` (temperatures left at 1: the caller calibrates), weighted as `recipe` says."""
     cleaned = [clean_text(e.text) for e in rows]
     targets = facets_of(rows, facets)
-    weight = source_weights([e.source for e in rows]) if recipe.source_balanced else None
+    weight = row_weights([e.source for e in rows], [e.label for e in rows], recipe)
     fast = fit_linear(
         to_scipy(vectorize(vocab, [fast_text(e.text, recipe) for e in rows]), vocab.size),
         targets,

@@ -16,7 +16,13 @@ from takedown.classify.datasets import Example
 from takedown.classify.encoder import EmbeddingCache
 from takedown.classify.linear import fit_linear, fit_mlp
 from takedown.classify.model import TieredClassifier
-from takedown.classify.recipe import Recipe, fast_text, source_weights
+from takedown.classify.recipe import (
+    Recipe,
+    fast_text,
+    row_weights,
+    source_label_weights,
+    source_weights,
+)
 from takedown.classify.text import mask_fingerprints
 from takedown.classify.training import fit_model
 
@@ -40,6 +46,20 @@ def test_source_weights_follow_inverse_square_root_and_average_one() -> None:
     # in total the big source still weighs more, but 5x, not 25x
     assert w[:100].sum() / w[100:].sum() == pytest.approx(5.0)
     assert source_weights([]).shape == (0,)
+
+
+def test_source_label_weights_even_out_labels_within_a_source() -> None:
+    sources = ["milieu"] * 8 + ["suite"] * 2
+    labels = ["tvec"] * 2 + ["other"] * 6 + ["tvec"] * 2
+    w = source_label_weights(sources, labels)
+    assert w.mean() == pytest.approx(1.0)
+    # milieu: tvec (8 / (2 * 2)) ** 0.5 = sqrt(2), other (8 / 12) ** 0.5: a ratio of sqrt(3)
+    assert w[0] / w[2] == pytest.approx(3**0.5)
+    # a source with one label keeps its rows as they were relative to each other
+    assert w[8] == pytest.approx(w[9])
+    assert row_weights(sources, labels, Recipe()) is None
+    both = row_weights(sources, labels, Recipe(source_balanced=True, source_label_balanced=True))
+    assert both is not None and both.mean() == pytest.approx(1.0)
 
 
 def test_recipe_round_trips_and_names_itself() -> None:
