@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
-from takedown.core.events import GENESIS, Event, canonical_json, event_hash
+from takedown.core.events import GENESIS, Event, canonical_json, chained_hash
 from takedown.core.redact import might_hold_secret, redact_value
 from takedown.storage.tables import events
 
@@ -30,17 +30,14 @@ def append_event(
     actor: str = "system",
     at: datetime | None = None,
 ) -> Event:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK_ID})
-    last = conn.execute(
-        select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
-    ).first()
-    seq = 1 if last is None else int(last.seq) + 1
-    prev = GENESIS if last is None else str(last.hash)
-    at = (at or datetime.now(UTC)).astimezone(UTC)
     payload = _masked(payload)
-    digest = event_hash(
-        seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at, prev_hash=prev
+    encoded = canonical_json(payload)
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    seq, prev = _locked_head(conn)
+    seq += 1
+    digest = chained_hash(
+        seq=seq, type=type, subject=subject, payload_json=encoded, actor=actor, at=at,
+        prev_hash=prev,
     )
     conn.execute(
         events.insert().values(
@@ -67,20 +64,17 @@ def append_events(
     head and one multi-row insert: the worker's batch commit, without per-event round trips."""
     if not items:
         return []
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK_ID})
-    last = conn.execute(
-        select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
-    ).first()
-    seq = 0 if last is None else int(last.seq)
-    prev = GENESIS if last is None else str(last.hash)
+    masked = [_masked(raw) for _type, _subject, raw, _actor in items]
+    encoded = [canonical_json(payload) for payload in masked]
     at = (at or datetime.now(UTC)).astimezone(UTC)
+    seq, prev = _locked_head(conn)
     appended: list[Event] = []
-    for type, subject, raw, actor in items:
+    for (type, subject, _raw, actor), payload, payload_json in zip(
+        items, masked, encoded, strict=True
+    ):
         seq += 1
-        payload = _masked(raw)
-        digest = event_hash(
-            seq=seq, type=type, subject=subject, payload=payload, actor=actor, at=at,
+        digest = chained_hash(
+            seq=seq, type=type, subject=subject, payload_json=payload_json, actor=actor, at=at,
             prev_hash=prev,
         )
         appended.append(Event(seq, type, subject, payload, actor, at, prev, digest))
@@ -94,6 +88,17 @@ def append_events(
         ],
     )
     return appended
+
+
+def _locked_head(conn: Connection) -> tuple[int, str]:
+    """Take the ledger lock (held to the commit) and read the chain's head: (seq, hash).
+    Everything that does not need the head is done by the callers before this."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK_ID})
+    last = conn.execute(
+        select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
+    ).first()
+    return (0, GENESIS) if last is None else (int(last.seq), str(last.hash))
 
 
 def _masked(payload: dict[str, Any]) -> dict[str, Any]:
