@@ -30,28 +30,7 @@ def append_event(
     actor: str = "system",
     at: datetime | None = None,
 ) -> Event:
-    payload = _masked(payload)
-    encoded = canonical_json(payload)
-    at = (at or datetime.now(UTC)).astimezone(UTC)
-    seq, prev = _locked_head(conn)
-    seq += 1
-    digest = chained_hash(
-        seq=seq, type=type, subject=subject, payload_json=encoded, actor=actor, at=at,
-        prev_hash=prev,
-    )
-    conn.execute(
-        events.insert().values(
-            seq=seq,
-            type=type,
-            subject=subject,
-            payload=payload,
-            actor=actor,
-            at=at,
-            prev_hash=prev,
-            hash=digest,
-        )
-    )
-    return Event(seq, type, subject, payload, actor, at, prev, digest)
+    return append_events(conn, [(type, subject, payload, actor)], at=at)[0]
 
 
 def append_events(
