@@ -1,9 +1,10 @@
 """Evasion perturbations used to test robustness: what an uploader does to dodge a filter.
 
 Each perturbation keeps the text readable to a person: Cyrillic/Greek look-alike letters,
-zero-width characters inside words, leetspeak digits and symbols, and letters spaced apart.
-They are seeded, so an evaluation run is reproducible. The classifier is expected to undo
-them through the shared normaliser; `evaluate` measures the recall drop on perturbed copies.
+zero-width characters inside words, leetspeak digits and symbols, letters spaced apart, and
+letters repeated for emphasis. They are seeded, so an evaluation run is reproducible. The
+classifier is expected to undo them (the shared normaliser, and `text.collapse_elongation`
+for repeats); `evaluate` measures the recall drop on perturbed copies.
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def spacing(text: str, rng: random.Random, rate: float = 0.3) -> str:
     return " ".join(words)
 
 
+def elongation(text: str, rng: random.Random, rate: float = 0.3) -> str:
+    """Repeat a letter in some words for emphasis (`killllll`, `هجررررم`)."""
+    words = []
+    for word in text.split(" "):
+        if len(word) >= 3 and word.isalpha() and rng.random() < rate:
+            k = rng.randrange(len(word))
+            word = word[:k] + word[k] * rng.randint(3, 8) + word[k + 1 :]
+        words.append(word)
+    return " ".join(words)
+
+
 def mixed(text: str, rng: random.Random) -> str:
     """All of the above at lower rates: the realistic case."""
     text = homoglyphs(text, rng, 0.2)
@@ -61,6 +73,7 @@ PERTURBATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "zero_width": zero_width,
     "leetspeak": leetspeak,
     "spacing": spacing,
+    "elongation": elongation,
     "mixed": mixed,
 }
 

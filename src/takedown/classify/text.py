@@ -22,6 +22,7 @@ _VIA = re.compile(r"\bvia\s*$", re.I)
 _HASH = re.compile(r"#(?=\w)")
 _TRUNC = re.compile(r"(?:…|\.\.\.)\s*$")
 _SPACE = re.compile(r"\s+")
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
 _TAG = re.compile(r"(?<!\w)#\w+")
 _SIGNOFF = re.compile(
     r"(?:folgt uns|folge uns|follow us|join us|join your local|subscribe|abonniert|abonniere"
@@ -65,10 +66,28 @@ def mask_fingerprints(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _shorten_run(match: re.Match[str]) -> str:
+    letter = match.group(1)
+    return letter if "\u0600" <= letter <= "\u06ff" else letter * 2
+
+
+def collapse_elongation(text: str) -> str:
+    """Letters repeated for emphasis cut back: three or more of one letter become two
+    ("killlll" -> "kill", "sooo" -> "soo"), or one in Arabic script, which writes a doubled
+    consonant with a mark rather than twice ("هجررررم" -> "هجرم").
+
+    Elongation is how people shout in writing, and it dodges both tiers: the fast tier's
+    n-grams and the encoder's word pieces never saw "killlll". It lives here, not in the
+    shared normaliser, because text hashes that peers already hold must not change.
+    """
+    return _ELONGATED.sub(_shorten_run, text)
+
+
 def clean_text(text: str) -> str:
-    """Canonical input of both tiers: artefacts stripped, then the shared evasion normaliser."""
+    """Canonical input of both tiers: artefacts stripped, the shared evasion normaliser,
+    elongated letters cut back."""
     text = strip_artefacts(text[:MAX_CHARS])
-    return strip_artefacts(normalize_text(text))
+    return collapse_elongation(strip_artefacts(normalize_text(text)))
 
 
 def word_count(text: str) -> int:

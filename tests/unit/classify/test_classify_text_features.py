@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from takedown.classify.features import build_vocabulary, raw_features, to_scipy, vectorize
 from takedown.classify.linear import LinearModel, MlpModel, fit_linear, fit_temperature, softmax
-from takedown.classify.text import clean_text, strip_artefacts
+from takedown.classify.perturb import perturb_all
+from takedown.classify.text import clean_text, collapse_elongation, strip_artefacts
+from takedown.signals.normalize import normalize_text
 
 
 def test_strip_artefacts_removes_collection_traces_but_keeps_words() -> None:
@@ -27,6 +31,32 @@ def test_clean_text_is_idempotent_on_examples() -> None:
     ]:
         once = clean_text(raw)
         assert clean_text(once) == once
+
+
+def test_elongated_letters_are_cut_back_for_the_classifier_only() -> None:
+    assert clean_text("KILLLLLL them allll") == "kill them all"
+    assert collapse_elongation("sooooo") == "soo"
+    assert collapse_elongation("هجررررررم") == "هجرم"  # Arabic script: one letter
+    assert collapse_elongation("ممكن 10000 !!!!") == "ممكن 10000 !!!!"  # pairs, digits kept
+    # Text hashes peers hold are computed on the shared normaliser, which must not change.
+    assert normalize_text("killllll") == "killllll"
+
+
+def test_elongation_perturbation_is_undone() -> None:
+    arabic = ["سنذبح المرتدين غدا في كل مكان"] * 5
+    latin = ["they must die by our hands tomorrow"] * 5
+    perturbed_ar, perturbed_la = perturb_all(arabic, "elongation"), perturb_all(latin, "elongation")
+    assert perturbed_ar != arabic and perturbed_la != latin
+    # Arabic comes back exactly; Latin letters keep at most a pair.
+    assert [clean_text(t) for t in perturbed_ar] == [clean_text(t) for t in arabic]
+    assert not any(re.search(r"([a-z])\1\1", clean_text(t)) for t in perturbed_la)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=200))
+def test_clean_text_is_idempotent_on_any_text(text: str) -> None:
+    once = clean_text(text)
+    assert clean_text(once) == once
 
 
 @settings(max_examples=60, deadline=None)
