@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,6 +115,24 @@ def test_mlp_roundtrip(tmp_path) -> None:
     np.testing.assert_allclose(
         MlpModel.load(tmp_path / "mlp.npz").dense_logits(x), mlp.dense_logits(x), atol=1e-5
     )
+
+
+def test_averaged_mlp_is_the_seed_ensemble() -> None:
+    rng = np.random.default_rng(3)
+    members = [
+        MlpModel(*(rng.normal(size=s).astype(np.float32) for s in [(5, 3), (3,), (3, 4), (4,)]))
+        for _ in range(3)
+    ]
+    x = rng.normal(size=(9, 5))
+    average = MlpModel.averaged(members)
+    assert average.w1.shape == (5, 9)
+    mean_logits = np.mean([m.dense_logits(x) for m in members], axis=0)
+    np.testing.assert_allclose(average.dense_logits(x), mean_logits, atol=1e-5)
+    # ... which is the softmax of the members' mean log-probabilities.
+    mean_logp = np.mean([np.log(softmax(m.dense_logits(x))) for m in members], axis=0)
+    np.testing.assert_allclose(softmax(average.dense_logits(x)), softmax(mean_logp), atol=1e-6)
+    with pytest.raises(ValueError):
+        MlpModel.averaged([])
 
 
 def test_temperature_fit_prefers_softer_for_overconfident_logits() -> None:
