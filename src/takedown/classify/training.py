@@ -95,8 +95,8 @@ def labels_of(examples: Sequence[Example]) -> np.ndarray:
 
 TRAINING_PERTURBATIONS = ("homoglyphs", "leetspeak", "mixed", "spacing", "zero_width")
 """The families evasion copies are drawn from. Elongation is left out: `clean_text` cuts the
-repeats back before either tier reads the text, so a copy would teach little, and adding a
-family reseeds every row's draw, which retrains the model for no gain of its own."""
+repeats back before either tier reads the text, so its copies would teach little, and a new
+family changes every row's seeded draw (the whole model moves for that little)."""
 
 
 def evasion_copies(rows: Sequence[Example], share: float = EVASION_SHARE) -> list[Example]:
