@@ -275,7 +275,7 @@ German counter-speech exists only as HateCheck tests. There is no French news co
 statements. Targets were set on these splits; the project's hidden evaluation uses real posts this
 model never saw.
 
-Reproduce: `takedown model train --extra-data DIR` (12 minutes on 2 shared cores once
+Reproduce: `takedown model train --extra-data DIR` (15 minutes on 2 shared cores once
 embeddings are cached outside the repo; the encoder fills the cache from empty in about 8), then
 `takedown model evaluate --extra-data DIR --write-docs`; throughput against the previous model:
 `python bench/classify.py`."""
