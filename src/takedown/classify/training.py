@@ -341,11 +341,10 @@ def fit_tiers(
     rows: Sequence[Example],
     facets: Sequence[str],
     recipe: Recipe = Recipe(),
-    members: int = SEMANTIC_MEMBERS,
 ) -> tuple[LinearModel, MlpModel]:
     """The fast tier on sparse features and the semantic tier on cached embeddings, both on
     `rows` (temperatures left at 1: the caller calibrates), weighted as `recipe` says; the
-    semantic tier averages `members` seeded heads."""
+    semantic tier averages SEMANTIC_MEMBERS seeded heads."""
     cleaned = [clean_text(e.text) for e in rows]
     targets = facets_of(rows, facets)
     weight = row_weights([e.source for e in rows], [e.label for e in rows], recipe)
@@ -361,7 +360,7 @@ def fit_tiers(
     semantic = MlpModel.averaged(
         [
             fit_mlp(emb, targets, hidden=SEMANTIC_HIDDEN, seed=SEED + k, sample_weight=weight)
-            for k in tqdm(range(members), desc="semantic heads", unit="head")
+            for k in tqdm(range(SEMANTIC_MEMBERS), desc="semantic heads", unit="head")
         ]
     )
     return fast, semantic
