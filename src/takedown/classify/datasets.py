@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from takedown.classify import weak_labels
+from takedown.classify import post_annotations, weak_labels
 from takedown.classify.text import strip_artefacts, word_count
 from takedown.core.errors import InvalidInput
 
@@ -74,7 +74,9 @@ def fifth_tribe(root: Path) -> list[Example]:
             continue
         arabic = sum("\u0600" <= c <= "\u06ff" for c in text) > len(text) / 4
         lang = "ar" if arabic else "en"
-        out.append(Example(text, label, lang, "fifthtribe", f"tw:{row['username']}"))
+        note = post_annotations.lookup(weak_labels.ANNOTATION_FILE, text)
+        category = note.category if note is not None and label == "tvec" else ""
+        out.append(Example(text, label, lang, "fifthtribe", f"tw:{row['username']}", category))
     return _capped(out, 20_000)
 
 

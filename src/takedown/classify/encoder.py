@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -180,6 +181,9 @@ class EmbeddingCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(list(self._rows), dtype="U40")
         vecs = np.stack(list(self._rows.values())).astype(np.float32)
-        tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=keys, vecs=vecs)
-        tmp.replace(self.path)
+        # A temporary file of its own: two evaluations filling the same cache at once must not
+        # rename each other's half-written file (with one shared name, the second rename failed).
+        handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.stem, suffix=".npz")
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, keys=keys, vecs=vecs)
+        Path(name).replace(self.path)

@@ -166,10 +166,12 @@ def render_slices(figures: dict[str, Any]) -> list[str]:
         "",
         "## Per TVEC category",
         "",
-        "True category from the source (threat templates, Latent Hatred's *threatening*, Gab's "
-        "*call for violence*, recruitment calls; the rest TVEC7). Recall = predicted `tvec`; "
-        "category accuracy = of those, the share the category head labels right. TVEC5 "
-        "(instruction) has no rows we may use, so it is neither trained nor measured.",
+        "True category: the annotators' for the Fifth Tribe, far-right Telegram and Alfifi posts "
+        "(docs/annotation.md), else from the source (threat templates, Latent Hatred's "
+        "*threatening*, Gab's *call for violence*, recruitment calls; the rest TVEC7). Recall = "
+        "predicted `tvec`; category accuracy = of those, the share the category head labels "
+        "right. TVEC5 (instruction) has too few rows we may use (6 annotated posts), so it is "
+        "neither trained nor measured.",
         "",
         "| category | n | recall | category accuracy | made of |",
         "|---|---|---|---|---|",

@@ -208,7 +208,7 @@ def count_table(parts: dict[str, list[Example]]) -> dict[str, dict[str, int]]:
 def data_fingerprint(examples: Sequence[Example]) -> str:
     digest = hashlib.sha256()
     for ex in examples:
-        digest.update(f"{ex.label}\t{ex.group}\t{ex.text}\n".encode())
+        digest.update(f"{ex.label}\t{ex.category}\t{ex.group}\t{ex.text}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -304,7 +304,7 @@ def fit_model(
     category, categories = fit_categories(vocab, final_rows, x_final)
     counts = count_table(parts)
     config = TierConfig(
-        version=f"tvec-clf-{version}-{weights_digest(fast, semantic, facets)}",
+        version=f"tvec-clf-{version}-{weights_digest(fast, semantic, facets, category)}",
         fast_threshold=threshold,
         blend_fast=blend[0],
         blend_semantic=blend[1],
@@ -371,7 +371,8 @@ def fit_categories(
 ) -> tuple[LinearModel | None, tuple[str, ...]]:
     """The category head: which TVEC category a `tvec` text is, from the fast tier's features.
 
-    Trained on the `tvec` training rows whose category their source gives (threat templates
+    Trained on the `tvec` training rows with their category: the annotators' for the Fifth
+    Tribe, far-right Telegram and Alfifi posts, else their source's (threat templates
     TVEC2/TVEC8, Latent Hatred's threatening TVEC2, recruitment calls TVEC6, the rest TVEC7);
     categories with fewer than MIN_CATEGORY_ROWS rows get no output, and with fewer than two
     categories there is no head (every `tvec` answer is then TVEC7).
@@ -396,11 +397,20 @@ def common_terms(cleaned: Sequence[str]) -> list[str]:
     return sorted(w for w, n in df.items() if n > limit)
 
 
-def weights_digest(fast: LinearModel, semantic: MlpModel, facets: Sequence[str]) -> str:
+def weights_digest(
+    fast: LinearModel,
+    semantic: MlpModel,
+    facets: Sequence[str],
+    category: LinearModel | None = None,
+) -> str:
     """Eight hex digits of the fitted weights: the version names the model, not only its data,
-    so decisions made by two models trained on the same corpora stay distinguishable."""
+    so decisions made by two models trained on the same corpora stay distinguishable. The
+    category head counts too: it sets the TVEC label a decision carries."""
     digest = hashlib.sha256()
-    for array in (fast.weights, fast.bias, semantic.w1, semantic.b1, semantic.w2, semantic.b2):
+    arrays = [fast.weights, fast.bias, semantic.w1, semantic.b1, semantic.w2, semantic.b2]
+    if category is not None:
+        arrays += [category.weights, category.bias]
+    for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update("|".join(facets).encode())
     return digest.hexdigest()[:8]

@@ -103,7 +103,7 @@ def tweet_annotations() -> dict[str, str | None]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
-        key, code = line.split("\t")
+        key, code = line.split("\t")[:2]
         out[key] = ANNOTATION_CODES[code]
     return out
 

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from takedown.classify import germeval, movements, post_annotations, statements, weak_labels
+from takedown.classify import (
+    datasets,
+    germeval,
+    movements,
+    post_annotations,
+    statements,
+    weak_labels,
+)
 from takedown.classify.datasets import load_all
 from takedown.classify.post_annotations import Annotation
+from takedown.classify.weak_labels import tweet_key
 from takedown.core.errors import InvalidInput
 
 
@@ -164,3 +172,39 @@ def test_passages_join_short_paragraphs_and_cut_long_ones() -> None:
 def test_missing_shared_data_is_still_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
         load_all(tmp_path, tmp_path)
+
+
+def _fifth_tribe_csv(root: Path, rows: list[tuple[str, str]]) -> None:
+    folder = root / "isis-fanboy-tweets-fifthtribe"
+    folder.mkdir(parents=True)
+    with (folder / "tweets.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "username", "description", "location", "followers",
+                         "numberstatuses", "time", "tweets"])  # fmt: skip
+        for username, text in rows:
+            writer.writerow(["n", username, "", "", "1", "1", "1/1/2016 00:00", text])
+
+
+def test_fifth_tribe_tweets_carry_their_annotated_category(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incitement = "Brothers in the West, strike the crusaders in their streets now"
+    praise = "May Allah accept the martyrs of the blessed raid, what heroes they were"
+    unlabelled = "The lions of the Khilafah advance on every front today"
+    _fifth_tribe_csv(tmp_path, [("fan", incitement), ("fan", praise), ("fan", unlabelled)])
+    letters = {tweet_key(incitement): "tvec", tweet_key(praise): "tvec"}
+    notes = {tweet_key(incitement): Annotation("tvec", "TVEC8")}
+    monkeypatch.setattr(weak_labels, "tweet_annotations", lambda: letters)
+    monkeypatch.setattr(post_annotations, "shipped", lambda name: notes)
+    rows = {e.text: (e.label, e.category) for e in datasets.fifth_tribe(tmp_path)}
+    assert rows == {incitement: ("tvec", "TVEC8"), praise: ("tvec", ""), unlabelled: ("tvec", "")}
+
+
+def test_shipped_fifth_tribe_file_gives_every_tvec_tweet_a_category() -> None:
+    notes = post_annotations.shipped(weak_labels.ANNOTATION_FILE)
+    letters = weak_labels.tweet_annotations()
+    assert {key: n.label for key, n in notes.items()} == letters
+    tvec = [n.category for n in notes.values() if n.label == "tvec"]
+    assert len(tvec) > 2000 and all(c in weak_labels.CATEGORIES for c in tvec)
+    assert {"TVEC2", "TVEC6", "TVEC7", "TVEC8"} <= set(tvec)
+    assert tvec.count("TVEC7") > len(tvec) / 2

@@ -138,3 +138,36 @@ def test_long_text_embedding_is_the_mean_of_its_windows() -> None:
     pieces = windows(text)
     pooled = encoder.encode([text])[0]
     assert np.allclose(pooled, encoder.encode(pieces).mean(axis=0), atol=1e-5)
+
+
+class _CountingEncoder:
+    """Vectors from the text's length: the cache's file handling is under test, not a model."""
+
+    dim = 4
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.array([[len(t), 1.0, 2.0, 3.0] for t in texts], dtype=np.float32)
+
+
+def test_two_caches_saving_the_same_file_at_once_both_succeed(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "cache" / "emb.npz"
+    errors: list[BaseException] = []
+
+    def fill(prefix: str) -> None:
+        try:
+            for i in range(25):
+                EmbeddingCache(path).embed(_CountingEncoder(), [f"{prefix} {i}"])  # type: ignore[arg-type]
+        except BaseException as error:  # noqa: BLE001 - the test reports any failure
+            errors.append(error)
+
+    workers = [threading.Thread(target=fill, args=(name,)) for name in ("a", "b", "c")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not errors
+    assert not [p for p in path.parent.iterdir() if p != path]  # no temporary file left behind
+    last = EmbeddingCache(path).embed(_CountingEncoder(), ["a 24"])  # type: ignore[arg-type]
+    assert last.shape == (1, 4) and last[0, 0] == len("a 24")

@@ -13,6 +13,7 @@ import pytest
 from takedown.classify import LABELS, weak_labels
 from takedown.classify.datasets import Example, split, split_groups
 from takedown.classify.encoder import EmbeddingCache
+from takedown.classify.linear import LinearModel, MlpModel
 from takedown.classify.model import TierConfig, TieredClassifier, collapse_matrix
 from takedown.classify.text import clean_text
 from takedown.classify.training import (
@@ -20,9 +21,11 @@ from takedown.classify.training import (
     choose_facets,
     choose_threshold,
     choose_tvec_threshold,
+    data_fingerprint,
     evasion_copies,
     facets_of,
     fit_model,
+    weights_digest,
 )
 from takedown.classify.weak_labels import (
     fifth_tribe_label,
@@ -228,3 +231,28 @@ def test_final_fit_learns_calibration_rows(tiny_parts, tmp_path) -> None:
     probe = [clean_text("nafir")]
     assert refit.fast_proba(probe)[0, 0] > train_only.fast_proba(probe)[0, 0] + 0.05
     assert "calibration 60, final fit" in log.getvalue()
+
+
+def test_model_version_names_the_category_head_too() -> None:
+    rng = np.random.default_rng(3)
+    fast = LinearModel(rng.normal(size=(20, 4)), rng.normal(size=4))
+    semantic = MlpModel(*(rng.normal(size=s).astype(np.float32) for s in ((8, 5), 5, (5, 4), 4)))
+    head = LinearModel(rng.normal(size=(20, 3)), rng.normal(size=3))
+    other_head = LinearModel(head.weights.copy(), head.bias + 1.0)
+    facets = ["tvec", "news", "counter", "other"]
+    digests = {
+        weights_digest(fast, semantic, facets),
+        weights_digest(fast, semantic, facets, head),
+        weights_digest(fast, semantic, facets, other_head),
+    }
+    assert len(digests) == 3
+    assert weights_digest(fast, semantic, facets, head) == weights_digest(
+        fast, semantic, facets, LinearModel(head.weights.copy(), head.bias.copy())
+    )
+
+
+def test_data_fingerprint_follows_the_categories() -> None:
+    rows = [Example("strike them", "tvec", "en", "s", "g", "TVEC7")]
+    relabelled = [Example("strike them", "tvec", "en", "s", "g", "TVEC8")]
+    assert data_fingerprint(rows) != data_fingerprint(relabelled)
+    assert data_fingerprint(rows) == data_fingerprint(list(rows))
