@@ -9,8 +9,10 @@ chat, religious reminders and news. So every distinct tweet that survives the dr
 **annotated on its own** (`fifthtribe_annotations.tsv`, keyed by a digest of the tweet so the
 repository holds no tweet text; codebook, process and inter-annotator agreement in
 docs/annotation.md): T -> `tvec`, N -> `news`, C -> `counter`, O -> `other`, U (unclear) ->
-dropped. A supporter's neutral front-line report is `news`, a reporter's unframed Amaq relay is
-`tvec`: the label follows the text, as a moderator would judge a reported post.
+dropped; a T line also carries the tweet's TVEC category, which `datasets.fifth_tribe` reads
+through `post_annotations`. A supporter's neutral front-line report is `news`, a reporter's
+unframed Amaq relay is `tvec`: the label follows the text, as a moderator would judge a
+reported post.
 
 Account rules remain only as the fallback for a tweet without an annotation (a corpus row added
 after annotation): NEWS_ACCOUNTS -> `news`; OTHER_ACCOUNTS (the anti-ISIS troll) -> `other`;
