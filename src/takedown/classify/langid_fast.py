@@ -26,6 +26,7 @@ class LanguageIdentifier:
         self._languages = languages
         self._ident: Any = None
         self._lock = threading.Lock()
+        self._prefetch: threading.Thread | None = None
 
     def _load(self) -> Any:
         ident = self._ident
@@ -47,6 +48,21 @@ class LanguageIdentifier:
     def warm(self) -> None:
         """Load the model now, so the first item classified does not pay for it."""
         self._load()
+
+    def prefetch(self) -> None:
+        """Start loading the model on a background thread, once, and return at once.
+
+        The classifier calls this before it loads its sentence encoder: most of langid's load is
+        bz2 decompression, which releases the GIL, so on a second core it overlaps the encoder's
+        load and the first answer comes about a second sooner. `identify` waits on the lock if
+        the thread has not finished."""
+        if self._ident is not None or self._prefetch is not None:
+            return
+        with self._lock:
+            if self._ident is not None or self._prefetch is not None:
+                return
+            self._prefetch = threading.Thread(target=self._load, name="langid-load", daemon=True)
+            self._prefetch.start()
 
     def identify(self, text: str) -> str:
         """ISO 639-1 code, or "und" for text without letters."""

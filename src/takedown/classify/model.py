@@ -235,9 +235,11 @@ class TieredClassifier:
 
     def warm(self) -> None:
         """Load the lazily loaded parts (language id, the sentence encoders) now: a worker calls
-        this before its first claim, so no batch under load pays seconds of model loading."""
-        self.languages.warm()
+        this before its first claim, so no batch under load pays seconds of model loading.
+        Language ID loads on a second thread meanwhile (`LanguageIdentifier.prefetch`)."""
+        self.languages.prefetch()
         self.encoder.warm()
+        self.languages.warm()
 
     def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
         """The batch entry point for workers: one call for many items, so the encoder sees one
@@ -248,6 +250,7 @@ class TieredClassifier:
         """Classify raw texts. `tiers`: "auto" (default), "fast" only, or "semantic" for all."""
         if tiers not in ("auto", "fast", "semantic"):
             raise InvalidInput(f"unknown tiers mode {tiers!r}", hint="auto, fast or semantic")
+        self.languages.prefetch()
         cleaned = [clean_text(t) for t in texts]
         batch = vectorize(self.vocab, self.fast_inputs(texts, cleaned))
         facets = self.fast.proba(self.fast.logits(batch))

@@ -4,6 +4,7 @@ together, and `warm` loads it ahead of the first item."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -53,4 +54,19 @@ def test_warm_loads_ahead_of_the_first_item(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(builds) == 1
     assert ident.identify("les gens de la ville lisent les nouvelles") == "fr"
     assert ident.identify("12345 !!!") == "und"
+    assert len(builds) == 1
+
+
+def test_prefetch_builds_once_off_the_calling_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    ident = LanguageIdentifier()
+    builds = _counting(monkeypatch, ident)
+    ident.prefetch()
+    ident.prefetch()  # a second call while the first load runs starts nothing
+    deadline = time.monotonic() + 60
+    while not builds and time.monotonic() < deadline:  # the background load has begun
+        time.sleep(0.01)
+    assert ident.identify("die Leute der Stadt lesen heute die Zeitung") == "de"
+    assert len(builds) == 1
+    assert builds[0] != threading.get_ident()
+    ident.prefetch()  # already loaded: nothing to do
     assert len(builds) == 1
