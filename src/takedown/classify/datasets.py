@@ -67,15 +67,15 @@ def fifth_tribe(root: Path) -> list[Example]:
     out = []
     for row in _csv_rows(root / "isis-fanboy-tweets-fifthtribe" / "tweets.csv"):
         text = row["tweets"]
-        _, label = weak_labels.fifth_tribe_tweet_label(row["username"], text)
+        note = post_annotations.lookup(post_annotations.FIFTH_TRIBE_FILE, text)
+        label = note.label if note is not None else weak_labels.fifth_tribe_label(row["username"])
         if label is None or weak_labels.is_dropped_tweet(text):
             continue
         if word_count(strip_artefacts(text)) < weak_labels.MIN_TOKENS:
             continue
         arabic = sum("\u0600" <= c <= "\u06ff" for c in text) > len(text) / 4
         lang = "ar" if arabic else "en"
-        note = post_annotations.lookup(weak_labels.ANNOTATION_FILE, text)
-        category = note.category if note is not None and label == "tvec" else ""
+        category = note.category if note is not None else ""
         out.append(Example(text, label, lang, "fifthtribe", f"tw:{row['username']}", category))
     return _capped(out, 20_000)
 

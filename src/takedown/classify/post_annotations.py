@@ -1,13 +1,14 @@
 """Per-post annotations shipped with the package: digest -> (label, TVEC category).
 
-Channel and account labels are provenance, not content (docs/annotation.md), so every post of
-the far-right Telegram channels and every Alfifi Arabic tweet was read on its own under the
-codebook and its letter stored here, keyed by `weak_labels.tweet_key` of the raw text: the
-repository holds no post text, and a correction is a one-line diff.
+Channel and account labels are provenance, not content (docs/annotation.md), so every Fifth
+Tribe tweet, every post of the far-right Telegram channels and every Alfifi Arabic tweet was
+read on its own under the codebook and its letter stored here, keyed by `weak_labels.tweet_key`
+of the raw text: the repository holds no post text, and a correction is a one-line diff.
 
 File format, one post a line: `digest<TAB>letter[<TAB>category]`, letter T/N/C/O/U
 (`weak_labels.ANNOTATION_CODES`), category TVEC2/5/6/7/8 on T lines or `-`. A post the file
-does not list keeps its source's fallback rule (the channel word list, the account).
+does not list keeps its source's fallback rule (the channel word list, the account;
+`weak_labels.fifth_tribe_label` for a Fifth Tribe tweet).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from importlib import resources
 from takedown.classify.weak_labels import ANNOTATION_CODES, CATEGORIES, tweet_key
 from takedown.core.errors import InvalidInput
 
+FIFTH_TRIBE_FILE = "fifthtribe_annotations.tsv"
 FARRIGHT_FILE = "farright_annotations.tsv"
 ALFIFI_FILE = "alfifi_annotations.tsv"
 

@@ -9,10 +9,10 @@ chat, religious reminders and news. So every distinct tweet that survives the dr
 **annotated on its own** (`fifthtribe_annotations.tsv`, keyed by a digest of the tweet so the
 repository holds no tweet text; codebook, process and inter-annotator agreement in
 docs/annotation.md): T -> `tvec`, N -> `news`, C -> `counter`, O -> `other`, U (unclear) ->
-dropped; a T line also carries the tweet's TVEC category, which `datasets.fifth_tribe` reads
-through `post_annotations`. A supporter's neutral front-line report is `news`, a reporter's
-unframed Amaq relay is `tvec`: the label follows the text, as a moderator would judge a
-reported post.
+dropped; a T line also carries the tweet's TVEC category. `datasets.fifth_tribe` reads the file
+through `post_annotations`, the one reader of all three annotation files. A supporter's neutral
+front-line report is `news`, a reporter's unframed Amaq relay is `tvec`: the label follows the
+text, as a moderator would judge a reported post.
 
 Account rules remain only as the fallback for a tweet without an annotation (a corpus row added
 after annotation): NEWS_ACCOUNTS -> `news`; OTHER_ACCOUNTS (the anti-ISIS troll) -> `other`;
@@ -43,8 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import cache
-from importlib import resources
 
 NEWS_ACCOUNTS: frozenset[str] = frozenset({"WarReporter1", "warrnews"})
 
@@ -82,7 +80,6 @@ THREAT_FUNCTIONALITIES: frozenset[str] = frozenset({"threat_dir_h", "threat_norm
 COUNTER_FUNCTIONALITIES: frozenset[str] = frozenset({"counter_quote_nh", "counter_ref_nh"})
 
 
-ANNOTATION_FILE = "fifthtribe_annotations.tsv"
 ANNOTATION_CODES: dict[str, str | None] = {
     "T": "tvec",
     "N": "news",
@@ -97,30 +94,9 @@ def tweet_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
-@cache
-def tweet_annotations() -> dict[str, str | None]:
-    """Digest -> label (None: the annotator could not tell) from the shipped annotation file."""
-    path = resources.files("takedown.classify").joinpath(ANNOTATION_FILE)
-    out: dict[str, str | None] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        key, code = line.split("\t")[:2]
-        out[key] = ANNOTATION_CODES[code]
-    return out
-
-
-def fifth_tribe_tweet_label(username: str, text: str) -> tuple[bool, str | None]:
-    """(annotated, label) of one tweet: its own annotation, else the account rule below."""
-    annotations = tweet_annotations()
-    key = tweet_key(text)
-    if key in annotations:
-        return True, annotations[key]
-    return False, fifth_tribe_label(username)
-
-
 def fifth_tribe_label(username: str) -> str | None:
-    """The fallback label of an unannotated tweet from one account (None: excluded)."""
+    """The fallback label of a tweet `post_annotations.FIFTH_TRIBE_FILE` does not list, from its
+    account (None: excluded)."""
     if username in EXCLUDED_ACCOUNTS:
         return None
     if username in NEWS_ACCOUNTS:

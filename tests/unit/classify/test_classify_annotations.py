@@ -185,25 +185,41 @@ def _fifth_tribe_csv(root: Path, rows: list[tuple[str, str]]) -> None:
             writer.writerow(["n", username, "", "", "1", "1", "1/1/2016 00:00", text])
 
 
-def test_fifth_tribe_tweets_carry_their_annotated_category(
+def test_fifth_tribe_annotation_gives_label_and_category_and_wins_over_the_account(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     incitement = "Brothers in the West, strike the crusaders in their streets now"
     praise = "May Allah accept the martyrs of the blessed raid, what heroes they were"
+    report = "ISIS claims it shot down a jet over the city today"
+    unclear = "see the link below brothers, the full picture"
     unlabelled = "The lions of the Khilafah advance on every front today"
-    _fifth_tribe_csv(tmp_path, [("fan", incitement), ("fan", praise), ("fan", unlabelled)])
-    letters = {tweet_key(incitement): "tvec", tweet_key(praise): "tvec"}
-    notes = {tweet_key(incitement): Annotation("tvec", "TVEC8")}
-    monkeypatch.setattr(weak_labels, "tweet_annotations", lambda: letters)
+    _fifth_tribe_csv(tmp_path, [
+        ("fan", incitement), ("fan", praise), ("fan", report), ("fan", unclear),
+        ("fan", unlabelled), ("RamiAlLolah", unlabelled + " again"),
+    ])  # fmt: skip
+    notes = {
+        tweet_key(incitement): Annotation("tvec", "TVEC8"),
+        tweet_key(praise): Annotation("tvec", "TVEC7"),
+        tweet_key(report): Annotation("news"),
+        tweet_key(unclear): Annotation(None),
+    }
     monkeypatch.setattr(post_annotations, "shipped", lambda name: notes)
     rows = {e.text: (e.label, e.category) for e in datasets.fifth_tribe(tmp_path)}
-    assert rows == {incitement: ("tvec", "TVEC8"), praise: ("tvec", ""), unlabelled: ("tvec", "")}
+    assert rows == {
+        incitement: ("tvec", "TVEC8"),
+        praise: ("tvec", "TVEC7"),
+        report: ("news", ""),
+        unlabelled: ("tvec", ""),  # no annotation: the account rule (a supporter)
+    }  # the unclear tweet and the excluded account's tweet are dropped
 
 
-def test_shipped_fifth_tribe_file_gives_every_tvec_tweet_a_category() -> None:
-    notes = post_annotations.shipped(weak_labels.ANNOTATION_FILE)
-    letters = weak_labels.tweet_annotations()
-    assert {key: n.label for key, n in notes.items()} == letters
+def test_shipped_fifth_tribe_file_covers_every_class_and_gives_tvec_a_category() -> None:
+    notes = post_annotations.shipped(post_annotations.FIFTH_TRIBE_FILE)
+    assert len(notes) >= 12_000
+    assert all(len(key) == 16 and int(key, 16) >= 0 for key in notes)
+    labels = [n.label for n in notes.values()]
+    assert all(labels.count(label) > 0 for label in ("tvec", "news", "counter", "other", None))
+    assert labels.count("news") > labels.count("tvec") > labels.count("counter")
     tvec = [n.category for n in notes.values() if n.label == "tvec"]
     assert len(tvec) > 2000 and all(c in weak_labels.CATEGORIES for c in tvec)
     assert {"TVEC2", "TVEC6", "TVEC7", "TVEC8"} <= set(tvec)

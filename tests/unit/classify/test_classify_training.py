@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from takedown.classify import LABELS, weak_labels
+from takedown.classify import LABELS
 from takedown.classify.datasets import Example, split, split_groups
 from takedown.classify.encoder import EmbeddingCache
 from takedown.classify.linear import LinearModel, MlpModel
@@ -29,11 +29,8 @@ from takedown.classify.training import (
 )
 from takedown.classify.weak_labels import (
     fifth_tribe_label,
-    fifth_tribe_tweet_label,
     hatecheck_label,
     is_dropped_tweet,
-    tweet_annotations,
-    tweet_key,
 )
 from takedown.core.errors import InvalidInput
 
@@ -121,25 +118,6 @@ def test_example_is_hashable_and_frozen() -> None:
     ex = Example("t", "tvec", "en", "s", "g")
     with pytest.raises(AttributeError):
         ex.text = "x"  # type: ignore[misc]
-
-
-def test_shipped_tweet_annotations_parse_and_cover_every_class() -> None:
-    annotations = tweet_annotations()
-    assert len(annotations) >= 12_000
-    assert all(len(key) == 16 and int(key, 16) >= 0 for key in annotations)
-    counts = {label: list(annotations.values()).count(label) for label in (*LABELS, None)}
-    assert all(counts[label] > 0 for label in LABELS)
-    assert counts["news"] > counts["tvec"] > counts["counter"]
-
-
-def test_tweet_annotation_wins_over_the_account_rule(monkeypatch) -> None:
-    annotated, unclear = "ISIS claims it shot down a jet", "??? link only"
-    fake = {tweet_key(annotated): "news", tweet_key(unclear): None}
-    monkeypatch.setattr(weak_labels, "tweet_annotations", lambda: fake)
-    assert fifth_tribe_tweet_label("some_supporter", annotated) == (True, "news")
-    assert fifth_tribe_tweet_label("some_supporter", unclear) == (True, None)
-    assert fifth_tribe_tweet_label("some_supporter", "not annotated") == (False, "tvec")
-    assert fifth_tribe_tweet_label("RamiAlLolah", "not annotated") == (False, None)
 
 
 def test_small_facets_fold_into_their_class() -> None:
