@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -150,8 +151,6 @@ class _CountingEncoder:
 
 
 def test_two_caches_saving_the_same_file_at_once_both_succeed(tmp_path: Path) -> None:
-    import threading
-
     path = tmp_path / "cache" / "emb.npz"
     errors: list[BaseException] = []
 
